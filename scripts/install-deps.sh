@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages file-service needs, and nothing else.
+# Idempotent and non-interactive: packages already present are skipped, so a
+# second run costs one dpkg query.
+#   install-deps.sh          build + run the service
+#   install-deps.sh --test   also what the test suite, fuzzers and load tools use
+set -euo pipefail
+
+build_pkgs=(
+  g++ cmake ninja-build pkg-config
+  libcpp-httplib-dev libsqlite3-dev libssl-dev zlib1g-dev nlohmann-json3-dev
+  libjemalloc-dev libgoogle-perftools-dev google-perftools
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl ca-certificates
+)
+test_pkgs=(
+  python3 clang libclang-rt-14-dev
+  golang-go golang-github-google-pprof-dev
+  prometheus docker-compose yamllint
+  nginx-light wrk hey procps util-linux
+)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

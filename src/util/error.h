@@ -1,0 +1,66 @@
+// Errors as values at module boundaries.
+//
+// Every module returns Result<T> (or Status for no value) instead of throwing.
+// An Error carries a stable Errc (which the HTTP layer maps to a status code
+// and a machine-readable string) and a human message.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace fsvc {
+
+enum class Errc {
+  kInvalidArgument,      // malformed request field, bad query parameter
+  kInvalidPath,          // path failed normalisation (traversal, control chars...)
+  kNotFound,             // no such file or folder
+  kConflict,             // e.g. a file where a folder is expected
+  kPayloadTooLarge,      // upload over the configured maximum
+  kTooManyFiles,         // batch over its count limit
+  kRangeNotSatisfiable,  // Range header outside the file
+  kInsufficientStorage,  // disk full / quota
+  kUnauthorized,         // no or unknown credentials
+  kForbidden,            // credentials lack the role; forged link
+  kGone,                 // expired link
+  kRateLimited,          // token bucket empty
+  kUnavailable,          // overloaded or not ready
+  kInternal,             // I/O error, database error, bug
+};
+
+// The stable, documented string for a code ("invalid_path", ...).
+std::string_view ErrcName(Errc code);
+
+struct Error {
+  Errc code;
+  std::string message;
+};
+
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}    // NOLINT
+  Result(Errc code, std::string message) : v_(Error{code, std::move(message)}) {}
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+struct Ok {};
+using Status = Result<Ok>;
+inline Status OkStatus() { return Ok{}; }
+
+}  // namespace fsvc
