@@ -164,16 +164,19 @@ std::map<uint64_t, std::vector<Line>> ParseAddr2line(std::string_view out, uint6
       continue;
     }
     want_function = true;
-    if (pending_function == "??") continue;
     std::string_view loc = line.substr(0, line.find(" (discriminator"));
     size_t colon = loc.rfind(':');
+    // Without DWARF, addr2line names the nearest symbol below the address whatever its size,
+    // often a wrong one: such frames are left to the size-checked dladdr fallback.
+    if (pending_function == "??" || colon == std::string_view::npos ||
+        loc.substr(0, colon) == "??") {
+      continue;
+    }
     Line l;
     l.system_name = pending_function;
     l.function = DisplayName(pending_function);
-    if (colon != std::string_view::npos && loc.substr(0, colon) != "??") {
-      l.file = std::string(loc.substr(0, colon));
-      l.line = std::strtoll(std::string(loc.substr(colon + 1)).c_str(), nullptr, 10);
-    }
+    l.file = std::string(loc.substr(0, colon));
+    l.line = std::strtoll(std::string(loc.substr(colon + 1)).c_str(), nullptr, 10);
     current->push_back(std::move(l));
   }
   return result;
@@ -185,10 +188,19 @@ std::string HexOffset(uint64_t v) {
   return buf;
 }
 
+bool Covers(const ElfW(Sym) * sym, const void* start, uint64_t address) {
+  return sym->st_size == 0 || address < reinterpret_cast<uint64_t>(start) + sym->st_size;
+}
+
 std::vector<Line> DladdrLines(uint64_t address, const Module* module) {
   Dl_info info{};
+  void* extra = nullptr;
   Line l;
-  if (dladdr(reinterpret_cast<void*>(address), &info) != 0 && info.dli_sname != nullptr) {
+  // dladdr answers with the nearest exported symbol below the address even when a static
+  // function lies in between; the symbol's size tells whether it really covers the address.
+  if (dladdr1(reinterpret_cast<void*>(address), &info, &extra, RTLD_DL_SYMENT) != 0 &&
+      info.dli_sname != nullptr && extra != nullptr &&
+      Covers(static_cast<const ElfW(Sym)*>(extra), info.dli_saddr, address)) {
     l.system_name = Demangle(info.dli_sname);
     l.function = DisplayName(l.system_name);
   } else if (module != nullptr) {
@@ -261,24 +273,30 @@ void Symbolizer::Symbolize(Profile& profile) {
     }
   }
 
+  // Mappings follow the loader's order, so the main executable comes first: pprof takes the
+  // first mapping as "the binary" in its report header.
   std::map<std::pair<int, int>, uint64_t> mapping_ids;
+  for (const Location& loc : profile.locations) {
+    auto found = Find(modules, loc.address);
+    if (found.first >= 0) mapping_ids.emplace(found, 0);
+  }
+  for (auto& [key, id] : mapping_ids) {
+    const Module& m = modules[key.first];
+    const Segment& s = m.segments[key.second];
+    profile.mappings.push_back(Mapping{s.start, s.limit, s.offset, m.path, m.build_id,
+                                       /*has_functions=*/true, /*has_filenames=*/true,
+                                       /*has_line_numbers=*/true, /*has_inline_frames=*/true});
+    id = profile.mappings.size();
+  }
   for (Location& loc : profile.locations) {
-    auto [module, segment] = Find(modules, loc.address);
-    const Module* m = module >= 0 ? &modules[module] : nullptr;
+    auto found = Find(modules, loc.address);
+    const Module* m = found.first >= 0 ? &modules[found.first] : nullptr;
     auto cached = cache_.find(loc.address);
     if (cached == cache_.end()) {
       cached = cache_.emplace(loc.address, DladdrLines(loc.address, m)).first;
     }
     loc.lines = cached->second;
-    if (m == nullptr) continue;
-    auto [it, inserted] = mapping_ids.try_emplace({module, segment}, profile.mappings.size() + 1);
-    if (inserted) {
-      const Segment& s = m->segments[segment];
-      profile.mappings.push_back(Mapping{s.start, s.limit, s.offset, m->path, m->build_id,
-                                         /*has_functions=*/true, /*has_filenames=*/true,
-                                         /*has_line_numbers=*/true, /*has_inline_frames=*/true});
-    }
-    loc.mapping_id = it->second;
+    if (m != nullptr) loc.mapping_id = mapping_ids[found];
   }
 }
 
