@@ -151,6 +151,33 @@ std::string ToJson(const MemoryStats& stats) {
   return Json(stats).dump();
 }
 
+void WritePrometheus(const MemoryStats& s, PrometheusText& out) {
+  using T = PrometheusText::Type;
+  auto gauge = [&out](const char* name, const char* help, auto value) {
+    if (!value) return;  // absent figures are left out rather than reported as 0
+    out.Family(name, T::kGauge, help);
+    out.Sample(static_cast<double>(*value));
+  };
+  gauge("fsvc_process_resident_memory_bytes", "Resident set size (VmRSS).", s.rss_bytes);
+  gauge("fsvc_process_resident_memory_peak_bytes", "Peak resident set size (VmHWM).",
+        s.peak_rss_bytes);
+  gauge("fsvc_process_threads", "Threads in the process.", s.threads);
+  gauge("fsvc_process_open_fds", "Open file descriptors.", s.open_fds);
+  gauge("fsvc_process_uptime_seconds", "Seconds since the process started.", s.uptime_seconds);
+  gauge("fsvc_cgroup_memory_limit_bytes", "Memory limit of the cgroup.", s.cgroup.limit_bytes);
+  gauge("fsvc_cgroup_memory_usage_bytes", "Memory usage charged to the cgroup.",
+        s.cgroup.usage_bytes);
+  if (s.jemalloc) {
+    out.Family("fsvc_jemalloc_bytes", T::kGauge,
+               "jemalloc statistics: allocated, active, resident, mapped, retained.");
+    out.Sample(s.jemalloc->allocated, {{"kind", "allocated"}});
+    out.Sample(s.jemalloc->active, {{"kind", "active"}});
+    out.Sample(s.jemalloc->resident, {{"kind", "resident"}});
+    out.Sample(s.jemalloc->mapped, {{"kind", "mapped"}});
+    out.Sample(s.jemalloc->retained, {{"kind", "retained"}});
+  }
+}
+
 Result<PurgeReport> PurgeAndReport(const std::function<CgroupMemory()>& read_cgroup) {
   PurgeReport report;
   report.before = ReadMemoryStats(read_cgroup());

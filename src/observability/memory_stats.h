@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "observability/prometheus_text.h"
 #include "util/error.h"
 
 namespace fsvc {
@@ -43,6 +44,7 @@ struct MemoryStats {
 MemoryStats ReadMemoryStats(const CgroupMemory& cgroup);
 std::optional<JemallocStats> ReadJemallocStats();
 std::string ToJson(const MemoryStats& stats);
+void WritePrometheus(const MemoryStats& stats, PrometheusText& out);
 
 Status PurgeArenas();
 

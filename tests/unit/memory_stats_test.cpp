@@ -1,0 +1,86 @@
+#include "observability/memory_stats.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "pprof_tool.h"
+
+namespace fsvc {
+namespace {
+
+TEST(MemoryStatsTest, ReadsProcessFigures) {
+  std::atomic<bool> stop{false};
+  std::thread extra([&] {
+    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  auto s = ReadMemoryStats(CgroupMemory{"v2", 1u << 30, 12345});
+  stop = true;
+  extra.join();
+  ASSERT_TRUE(s.rss_bytes.has_value());
+  EXPECT_GT(*s.rss_bytes, 1u << 20);
+  ASSERT_TRUE(s.peak_rss_bytes.has_value());
+  EXPECT_GE(*s.peak_rss_bytes, *s.rss_bytes);
+  ASSERT_TRUE(s.threads.has_value());
+  EXPECT_GE(*s.threads, 2);
+  ASSERT_TRUE(s.open_fds.has_value());
+  EXPECT_GE(*s.open_fds, 3);  // stdin, stdout, stderr
+  ASSERT_TRUE(s.uptime_seconds.has_value());
+  EXPECT_GE(*s.uptime_seconds, 0.0);
+  EXPECT_LT(*s.uptime_seconds, 3600.0);
+
+  auto j = nlohmann::json::parse(ToJson(s));
+  EXPECT_EQ(j["cgroup"]["version"], "v2");
+  EXPECT_EQ(j["cgroup"]["memory_limit_bytes"], 1u << 30);
+  EXPECT_EQ(j["rss_bytes"], *s.rss_bytes);
+}
+
+TEST(MemoryStatsTest, AbsentFiguresAreNull) {
+  auto j = nlohmann::json::parse(ToJson(MemoryStats{}));
+  EXPECT_TRUE(j["rss_bytes"].is_null());
+  EXPECT_TRUE(j["cgroup"]["memory_limit_bytes"].is_null());
+  EXPECT_TRUE(j["jemalloc"].is_null());
+}
+
+#ifdef FSVC_HAVE_JEMALLOC
+TEST(MemoryStatsTest, JemallocSeesAllocationsAndPurgeReleasesThem) {
+  auto before = ReadJemallocStats();
+  ASSERT_TRUE(before.has_value());
+  {
+    auto big = std::make_unique<char[]>(64 << 20);
+    std::memset(big.get(), 1, 64 << 20);
+    auto during = ReadJemallocStats();
+    ASSERT_TRUE(during.has_value());
+    EXPECT_GE(during->allocated, before->allocated + (64 << 20));
+    EXPECT_GE(during->resident, during->allocated);
+  }
+  auto report = PurgeAndReport([] { return CgroupMemory{}; });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_TRUE(report->after.jemalloc.has_value());
+  EXPECT_LE(report->after.jemalloc->resident, report->before.jemalloc->resident);
+  auto j = nlohmann::json::parse(ToJson(*report));
+  EXPECT_TRUE(j.contains("rss_released_bytes"));
+  EXPECT_TRUE(j["before"]["jemalloc"].is_object());
+}
+#endif
+
+TEST(MemoryStatsTest, PrometheusOutputPassesPromtool) {
+  PrometheusText out;
+  WritePrometheus(ReadMemoryStats(CgroupMemory{"v1", 900u << 20, 1u << 20}), out);
+  ASSERT_TRUE(out.ok());
+  EXPECT_NE(out.text().find("fsvc_cgroup_memory_limit_bytes 943718400"), std::string::npos)
+      << out.text();
+  if (testing::Run("command -v promtool").exit_code != 0) GTEST_SKIP() << "no promtool";
+  std::string file = testing::WriteTemp("mem-metrics.txt", out.text());
+  auto r = testing::Run("promtool check metrics < " + file);
+  std::filesystem::remove(file);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+}
+
+}  // namespace
+}  // namespace fsvc
