@@ -4,17 +4,9 @@
 #include <bit>
 #include <cmath>
 
+#include "observability/thread_shard.h"
+
 namespace fsvc {
-namespace {
-
-size_t ThisThreadShard(size_t shards) {
-  static std::atomic<size_t> next{0};
-  thread_local const size_t shard = next.fetch_add(1, std::memory_order_relaxed);
-  return shard % shards;
-}
-
-}  // namespace
-
 Histogram::Histogram() : shards_(std::make_unique<Shard[]>(kShards)) {}
 
 size_t Histogram::BucketIndex(uint64_t value) {

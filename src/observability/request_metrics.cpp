@@ -3,14 +3,10 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "observability/thread_shard.h"
+
 namespace fsvc {
 namespace {
-
-size_t ThisThreadRouteShard(size_t shards) {
-  static std::atomic<size_t> next{0};
-  thread_local const size_t shard = next.fetch_add(1, std::memory_order_relaxed);
-  return shard % shards;
-}
 
 std::chrono::steady_clock::rep Now() {
   return std::chrono::steady_clock::now().time_since_epoch().count();
@@ -35,7 +31,7 @@ void RequestMetrics::OnFinish(std::string_view route, int status,
   status = ClampStatus(status);
   statuses_[status].fetch_add(1, std::memory_order_relaxed);
   latency_us_.Record(static_cast<uint64_t>(std::max<int64_t>(0, latency.count() / 1000)));
-  RouteShard& shard = route_shards_[ThisThreadRouteShard(kRouteShards)];
+  RouteShard& shard = route_shards_[ThisThreadShard(kRouteShards)];
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.routes.find(route);
   if (it == shard.routes.end()) it = shard.routes.emplace(std::string(route), RouteCounts{}).first;

@@ -8,7 +8,7 @@
 #include <future>
 #include <thread>
 
-#include "pprof_tool.h"
+#include "external_tools.h"
 
 // Outside any anonymous namespace so that its name is predictable in the profile.
 namespace fsvc::pprof::testdata {

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "pprof_tool.h"
+#include "external_tools.h"
 
 namespace fsvc::pprof::testdata {
 __attribute__((noinline)) std::unique_ptr<char[]> AllocateKnownHeapBuffer(size_t bytes) {

@@ -5,8 +5,8 @@
 
 #include <filesystem>
 
+#include "external_tools.h"
 #include "observability/pprof/symbolizer.h"
-#include "pprof_tool.h"
 
 namespace fsvc::pprof {
 namespace {

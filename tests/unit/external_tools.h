@@ -1,11 +1,12 @@
-// Test helper: the real pprof tools (standalone `pprof`, built offline from Debian's
-// golang-github-google-pprof-dev, and `go tool pprof`), and a shell runner.
+// Test helper: the real external checkers (standalone `pprof`, built offline from Debian's
+// golang-github-google-pprof-dev, `go tool pprof`, `promtool`), and a shell runner.
 //
 // Contract: StandalonePprof() builds the tool once into a shared temp dir (or takes $FSVC_PPROF)
 // and returns its path, or "" when Go or the sources are missing (tests then GTEST_SKIP with the
 // reason). Run() returns the combined stdout+stderr and the exit code of `sh -c command`.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,6 +66,22 @@ inline std::string WriteTemp(const std::string& name, const std::string& bytes) 
               (name + "-" + std::to_string(getpid()) + "-" + std::to_string(std::rand()));
   std::ofstream(path, std::ios::binary) << bytes;
   return path.string();
+}
+
+inline bool HavePromtool() {
+  return Run("command -v promtool").exit_code == 0;
+}
+
+// Runs `promtool check metrics` on `text` and fails the current test on any error or lint
+// remark; returns false (checking nothing) when promtool is not installed.
+inline bool ExpectPromtoolClean(const std::string& text) {
+  if (!HavePromtool()) return false;
+  std::string file = WriteTemp("metrics.txt", text);
+  auto r = Run("promtool check metrics < " + file);
+  std::filesystem::remove(file);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "") << r.output;
+  return true;
 }
 
 // `-top` of a profile file with both tools; HOME points pprof's state dir away from $HOME.
