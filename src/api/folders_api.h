@@ -1,0 +1,16 @@
+// Routes over folders:
+//   GET  /list?path=&pageSize=&cursor=   files in a folder, by name, paged
+//   GET  /list-folders?path=&pageSize=&cursor=   sub-folders, paged
+//   POST /create-folder?path=            201 created / 200 already there
+//   DELETE /delete-folder?path=          the folder and everything below it
+#pragma once
+
+#include "config/config.h"
+#include "http/server.h"
+#include "storage/file_store.h"
+
+namespace fsvc {
+
+void RegisterFolderRoutes(HttpServer& server, FileStore& store, const Config& config);
+
+}  // namespace fsvc

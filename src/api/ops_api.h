@@ -1,0 +1,15 @@
+// Operational routes:
+//   GET /ping    liveness: answers as long as the process serves HTTP
+//   GET /health  readiness: database and data folder checked, the limits
+//                the service sized itself by, uptime; 503 when not ready
+#pragma once
+
+#include "config/config.h"
+#include "http/server.h"
+#include "storage/file_store.h"
+
+namespace fsvc {
+
+void RegisterOpsRoutes(HttpServer& server, FileStore& store, const Config& config);
+
+}  // namespace fsvc

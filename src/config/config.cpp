@@ -1,0 +1,230 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <sstream>
+
+extern char** environ;
+
+namespace fsvc {
+namespace {
+
+// One setting: its flag, its variable, and how to read and print it.
+struct Option {
+  std::string_view flag;  // without leading "--"
+  std::string_view env;
+  std::string_view help;
+  std::function<Status(Config&, std::string_view)> set;
+  std::function<std::string(const Config&)> show;
+};
+
+Status Invalid(std::string_view flag, std::string_view value, std::string_view why) {
+  return Error{Errc::kInvalidArgument,
+               "--" + std::string(flag) + "=" + std::string(value) + ": " + std::string(why)};
+}
+
+template <class T>
+Option Int(std::string_view flag, std::string_view env, std::string_view help, T Config::*field,
+           T min, T max) {
+  return {flag, env, help,
+          [=](Config& c, std::string_view v) -> Status {
+            T parsed{};
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
+            if (ec != std::errc() || end != v.data() + v.size()) {
+              return Invalid(flag, v, "not a whole number");
+            }
+            if (parsed < min || parsed > max) {
+              return Invalid(flag, v,
+                             "out of range " + std::to_string(min) + ".." + std::to_string(max));
+            }
+            c.*field = parsed;
+            return OkStatus();
+          },
+          [=](const Config& c) { return std::to_string(c.*field); }};
+}
+
+// Sizes accept a K/M/G suffix (powers of 1024): MAX_UPLOAD_BYTES=512M.
+Option Size(std::string_view flag, std::string_view env, std::string_view help,
+            uint64_t Config::*field) {
+  return {flag, env, help,
+          [=](Config& c, std::string_view v) -> Status {
+            uint64_t n = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (ec != std::errc() || end == v.data()) return Invalid(flag, v, "not a size");
+            std::string_view unit(end, v.data() + v.size() - end);
+            int shift = 0;
+            if (unit == "K" || unit == "k")
+              shift = 10;
+            else if (unit == "M" || unit == "m")
+              shift = 20;
+            else if (unit == "G" || unit == "g")
+              shift = 30;
+            else if (!unit.empty())
+              return Invalid(flag, v, "unknown unit (use K, M or G)");
+            if (n > (UINT64_MAX >> shift)) return Invalid(flag, v, "too large");
+            c.*field = n << shift;
+            return OkStatus();
+          },
+          [=](const Config& c) { return std::to_string(c.*field); }};
+}
+
+Option Bool(std::string_view flag, std::string_view env, std::string_view help,
+            bool Config::*field) {
+  return {flag, env, help,
+          [=](Config& c, std::string_view v) -> Status {
+            if (v == "true" || v == "1" || v == "yes" || v == "on")
+              c.*field = true;
+            else if (v == "false" || v == "0" || v == "no" || v == "off")
+              c.*field = false;
+            else
+              return Invalid(flag, v, "expected true or false");
+            return OkStatus();
+          },
+          [=](const Config& c) { return std::string(c.*field ? "true" : "false"); }};
+}
+
+Option Text(std::string_view flag, std::string_view env, std::string_view help,
+            std::string Config::*field) {
+  return {flag, env, help,
+          [=](Config& c, std::string_view v) -> Status {
+            if (v.empty()) return Invalid(flag, v, "must not be empty");
+            c.*field = std::string(v);
+            return OkStatus();
+          },
+          [=](const Config& c) { return c.*field; }};
+}
+
+const std::vector<Option>& Options() {
+  static const std::vector<Option> options = {
+      Text("host", "HOST", "address to listen on", &Config::host),
+      Int("port", "PORT", "TCP port (0 picks a free one)", &Config::port, 0, 65535),
+      Text("data-dir", "DATA_DIR", "folder for blobs and the SQLite metadata", &Config::data_dir),
+      Int("threads", "THREADS", "worker threads (default: from CPU quota and memory)",
+          &Config::threads, 1, 65536),
+      Int("listen-backlog", "LISTEN_BACKLOG", "listen(2) backlog", &Config::listen_backlog, 16,
+          1 << 20),
+      Int("keep-alive-max-requests", "KEEP_ALIVE_MAX_REQUESTS", "requests per connection",
+          &Config::keep_alive_max_requests, 1, 1 << 30),
+      Int("keep-alive-timeout", "KEEP_ALIVE_TIMEOUT", "seconds an idle connection is kept",
+          &Config::keep_alive_timeout_sec, 1, 3600),
+      Int("read-timeout", "READ_TIMEOUT", "seconds a read may stall", &Config::read_timeout_sec, 1,
+          3600),
+      Int("write-timeout", "WRITE_TIMEOUT", "seconds a write to a stalled reader may block",
+          &Config::write_timeout_sec, 1, 3600),
+      Int("shutdown-grace", "SHUTDOWN_GRACE", "seconds in-flight requests get on SIGTERM",
+          &Config::shutdown_grace_sec, 0, 3600),
+      Size("max-upload-bytes", "MAX_UPLOAD_BYTES", "largest accepted upload (K/M/G suffix)",
+           &Config::max_upload_bytes),
+      Int("max-batch-files", "MAX_BATCH_FILES", "files per batch request", &Config::max_batch_files,
+          1, 100000),
+      Int("max-page-size", "MAX_PAGE_SIZE", "cap on /list pageSize", &Config::max_page_size, 1,
+          100000),
+      Int("max-header-bytes", "MAX_HEADER_BYTES", "largest accepted header line",
+          &Config::max_header_bytes, 256, 1 << 20),
+      Bool("enable-profiling", "ENABLE_PROFILING", "serve /debug/pprof/*",
+           &Config::enable_profiling),
+      Bool("disable-rate-limiter", "DISABLE_RATE_LIMITER", "switch the rate limiter off",
+           &Config::disable_rate_limiter),
+      Bool("server-timing", "SERVER_TIMING", "add a Server-Timing header to responses",
+           &Config::server_timing),
+      Text("log-level", "LOG_LEVEL", "error, warn, info or debug", &Config::log_level),
+  };
+  return options;
+}
+
+// Thread default: cpp-httplib parks a thread on every open connection, so
+// threads bound concurrent connections. Idle threads cost ~40 KiB of RSS, so
+// memory allows many; CPU decides how many can be busy at once.
+int DeriveThreads(const MachineLimits& l) {
+  const double cpus = std::max(1.0, l.EffectiveCpus());
+  const uint64_t by_memory = l.EffectiveMemory() / (4u << 20);  // 4 MiB per connection
+  const uint64_t by_cpu = static_cast<uint64_t>(cpus * 64);
+  return static_cast<int>(std::clamp<uint64_t>(std::min(by_memory, by_cpu), 16, 1024));
+}
+
+}  // namespace
+
+Result<ParsedConfig> ParseConfig(const std::vector<std::string>& args,
+                                 const std::map<std::string, std::string>& env,
+                                 const MachineLimits& limits) {
+  ParsedConfig parsed;
+  Config& c = parsed.config;
+  c.limits = limits;
+  c.threads = DeriveThreads(limits);
+
+  for (const Option& o : Options()) {
+    auto it = env.find(std::string(o.env));
+    if (it == env.end() || it->second.empty()) continue;
+    if (auto s = o.set(c, it->second); !s) {
+      return Error{Errc::kInvalidArgument, std::string(o.env) + ": " + s.error().message};
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      parsed.help_requested = true;
+      continue;
+    }
+    if (arg.substr(0, 2) != "--") {
+      return Error{Errc::kInvalidArgument, "unexpected argument '" + std::string(arg) + "'"};
+    }
+    arg.remove_prefix(2);
+    std::string_view name = arg;
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = std::string(arg.substr(eq + 1));
+      has_value = true;
+    }
+    auto it = std::find_if(Options().begin(), Options().end(),
+                           [&](const Option& o) { return o.flag == name; });
+    if (it == Options().end()) {
+      return Error{Errc::kInvalidArgument, "unknown flag --" + std::string(name) + " (see --help)"};
+    }
+    if (!has_value) {
+      // A bare boolean flag means true; any other flag takes the next word.
+      if (it->show(c) == "true" || it->show(c) == "false") {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return Error{Errc::kInvalidArgument, "--" + std::string(name) + " needs a value"};
+      }
+    }
+    if (auto s = it->set(c, value); !s) return s.error();
+  }
+  if (c.default_page_size > c.max_page_size) c.default_page_size = c.max_page_size;
+  return parsed;
+}
+
+std::string ConfigHelp(const Config& defaults) {
+  std::ostringstream out;
+  out << "file-service " << FSVC_VERSION
+      << " - file upload/download service\n\n"
+         "Usage: file-service [--flag=value ...]\n"
+         "Every flag can also be set by the environment variable shown; flags win.\n\n";
+  for (const Option& o : Options()) {
+    std::string left = "  --" + std::string(o.flag) + " (" + std::string(o.env) + ")";
+    left.resize(std::max<size_t>(left.size() + 1, 46), ' ');
+    out << left << o.help << " [" << o.show(defaults) << "]\n";
+  }
+  const MachineLimits& l = defaults.limits;
+  out << "\nDerived from this machine: cgroup " << l.cgroup_version << ", " << l.EffectiveCpus()
+      << " CPUs, " << (l.EffectiveMemory() >> 20) << " MiB memory\n";
+  return out.str();
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (auto eq = kv.find('='); eq != std::string_view::npos) {
+      env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+  }
+  return env;
+}
+
+}  // namespace fsvc

@@ -1,0 +1,66 @@
+// All of the service's configuration, in one place.
+//
+// Every setting is a flag (--data-dir=DIR or --data-dir DIR) and an
+// environment variable (DATA_DIR); a flag wins over the environment, which
+// wins over the default. Defaults that depend on the instance (threads,
+// upload concurrency, cache budget) are derived from the cgroup's CPU and
+// memory limits, so the same binary sizes itself on a t3.micro or a t3.medium.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "platform/cgroup.h"
+#include "util/error.h"
+
+namespace fsvc {
+
+struct Config {
+  // Network.
+  std::string host = "0.0.0.0";
+  int port = 8080;
+  int listen_backlog = 4096;
+  int threads = 0;  // derived
+  int keep_alive_max_requests = 1000;
+  int keep_alive_timeout_sec = 5;
+  int read_timeout_sec = 30;
+  int write_timeout_sec = 60;  // long: slow readers are still served
+  int shutdown_grace_sec = 10;
+
+  // Storage.
+  std::string data_dir = "./data";
+  uint64_t max_upload_bytes = uint64_t{5} << 30;
+  int max_batch_files = 100;
+  int max_page_size = 1000;
+  int default_page_size = 100;
+  int max_header_bytes = 8192;  // cpp-httplib's own line limit binds too
+
+  // Features.
+  bool enable_profiling = false;
+  bool disable_rate_limiter = false;
+  bool server_timing = false;
+  std::string log_level = "info";
+
+  // What the defaults were derived from; reported by /health.
+  MachineLimits limits;
+};
+
+// Parses argv and the environment. Returns kInvalidArgument with a message
+// naming the bad setting. `--help` is reported through `help_requested`.
+struct ParsedConfig {
+  Config config;
+  bool help_requested = false;
+};
+Result<ParsedConfig> ParseConfig(const std::vector<std::string>& args,
+                                 const std::map<std::string, std::string>& env,
+                                 const MachineLimits& limits);
+
+// The --help text: every flag, its variable, and its current/derived default.
+std::string ConfigHelp(const Config& defaults);
+
+// The environment of this process as a map, for ParseConfig.
+std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace fsvc

@@ -1,0 +1,53 @@
+#include "http/error_response.h"
+
+namespace fsvc {
+
+int HttpStatusFor(Errc code) {
+  switch (code) {
+    case Errc::kInvalidArgument:
+      return 400;
+    case Errc::kInvalidPath:
+      return 400;
+    case Errc::kUnauthorized:
+      return 401;
+    case Errc::kForbidden:
+      return 403;
+    case Errc::kNotFound:
+      return 404;
+    case Errc::kConflict:
+      return 409;
+    case Errc::kGone:
+      return 410;
+    case Errc::kPayloadTooLarge:
+      return 413;
+    case Errc::kTooManyFiles:
+      return 413;
+    case Errc::kRangeNotSatisfiable:
+      return 416;
+    case Errc::kRateLimited:
+      return 429;
+    case Errc::kInternal:
+      return 500;
+    case Errc::kUnavailable:
+      return 503;
+    case Errc::kInsufficientStorage:
+      return 507;
+  }
+  return 500;
+}
+
+nlohmann::json ErrorJson(const Error& error) {
+  return {{"error", {{"code", ErrcName(error.code)}, {"message", error.message}}}};
+}
+
+void SendError(httplib::Response& res, const Error& error) {
+  SendJson(res, HttpStatusFor(error.code), ErrorJson(error));
+}
+
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+}  // namespace fsvc

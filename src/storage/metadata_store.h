@@ -1,0 +1,92 @@
+// File and folder metadata in SQLite.
+//
+// One writer connection (SQLite admits one writer at a time anyway) and a
+// small pool of read-only connections, so reads run in parallel under WAL.
+// Every mutation is one IMMEDIATE transaction. Folders are explicit rows;
+// writing a file creates its missing ancestor folders. A path is either a
+// file or a folder, never both (kConflict otherwise). The schema version is
+// kept in PRAGMA user_version and migrated forward at open.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/sqlite.h"
+#include "util/error.h"
+
+namespace fsvc {
+
+struct FileRecord {
+  int64_t id = 0;
+  std::string path;
+  std::string blob_id;
+  uint64_t size = 0;
+  std::string sha256;
+  std::string content_type;
+  int64_t created_ms = 0;
+  int64_t modified_ms = 0;
+};
+
+struct FolderRecord {
+  std::string path;
+  int64_t created_ms = 0;
+};
+
+struct PutResult {
+  FileRecord record;
+  std::optional<std::string> replaced_blob;  // the overwritten content, now garbage
+};
+
+class MetadataStore {
+ public:
+  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& db_file, int readers);
+  MetadataStore() = default;  // no I/O; use Open
+  ~MetadataStore();
+
+  // Inserts or replaces the file at record.path (id and created_ms are kept on
+  // overwrite). Creates ancestor folders.
+  Result<PutResult> PutFile(FileRecord record);
+  Result<FileRecord> GetFile(const std::string& path);
+  Result<FileRecord> GetFileById(int64_t id);
+  // Removes the row; returns its blob id for the caller to delete.
+  Result<std::string> DeleteFile(const std::string& path);
+
+  // true if created, false if it already existed.
+  Result<bool> CreateFolder(const std::string& path);
+  Result<bool> FolderExists(const std::string& path);
+  // Removes the folder, its sub-folders and their files; returns the blobs.
+  Result<std::vector<std::string>> DeleteFolder(const std::string& path);
+
+  // Files directly in `folder` with name > after, by name, at most `limit`.
+  Result<std::vector<FileRecord>> ListFiles(const std::string& folder, const std::string& after,
+                                            int limit);
+  Result<std::vector<FolderRecord>> ListFolders(const std::string& parent, const std::string& after,
+                                                int limit);
+
+  // Every referenced blob id, and removal of rows whose blob is gone: used
+  // at start-up to reconcile with the blob store.
+  Result<std::vector<std::string>> AllBlobIds();
+  Status DeleteFilesWithBlobs(const std::vector<std::string>& blob_ids);
+
+  Status Ping();
+
+ private:
+  class ReaderLease;
+  Result<ReaderLease> AcquireReader();
+  Status EnsureFoldersLocked(const std::string& folder, int64_t now_ms);
+
+  std::mutex write_mu_;
+  std::unique_ptr<sqlite::Db> writer_;
+  std::mutex read_mu_;
+  std::condition_variable read_cv_;
+  std::vector<std::unique_ptr<sqlite::Db>> idle_readers_;
+};
+
+int64_t NowMillis();
+
+}  // namespace fsvc
