@@ -1,0 +1,168 @@
+#include "server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace fsvc::testing {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "fsvc-test-XXXXXX").string();
+  path_ = ::mkdtemp(tmpl.data());
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {
+  if (options_.data_dir.empty()) {
+    owned_dir_ = std::make_unique<TempDir>();
+    data_dir_ = owned_dir_->path() + "/data";
+  } else {
+    data_dir_ = options_.data_dir;
+  }
+  log_path_ = data_dir_ + ".log";
+}
+
+ServerProcess::~ServerProcess() {
+  if (Running()) {
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 50 && Running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (Running()) Stop(SIGKILL);
+  }
+}
+
+bool ServerProcess::Start() {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return false;
+  std::vector<std::string> argv = options_.wrapper;
+  argv.push_back(FSVC_BINARY);
+  argv.push_back("--host=127.0.0.1");
+  argv.push_back("--port=0");
+  argv.push_back("--data-dir=" + data_dir_);
+  for (const auto& a : options_.args) argv.push_back(a);
+
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    const int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) ::dup2(log, STDERR_FILENO);
+    for (const auto& [k, v] : options_.env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execvp(cargv[0], cargv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  // Read stdout until the "listening on HOST:PORT" line, for at most 20 s.
+  std::string buf;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  ::fcntl(out[0], F_SETFL, O_NONBLOCK);
+  while (std::chrono::steady_clock::now() < deadline && Running()) {
+    char c[256];
+    const ssize_t n = ::read(out[0], c, sizeof c);
+    if (n > 0) {
+      buf.append(c, static_cast<size_t>(n));
+      const auto at = buf.find("listening on ");
+      const auto nl = buf.find('\n', at == std::string::npos ? 0 : at);
+      if (at != std::string::npos && nl != std::string::npos) {
+        const std::string addr = buf.substr(at, nl - at);
+        port_ = std::atoi(addr.substr(addr.rfind(':') + 1).c_str());
+        break;
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ::close(out[0]);
+  return port_ > 0;
+}
+
+int ServerProcess::Stop(int sig) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, sig);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+bool ServerProcess::Running() const {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    const_cast<ServerProcess*>(this)->pid_ = -1;  // reaped: remember it
+    return false;
+  }
+  return r == 0;
+}
+
+std::unique_ptr<httplib::Client> ServerProcess::Client(int timeout_sec) const {
+  auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  c->set_connection_timeout(5);
+  c->set_read_timeout(timeout_sec);
+  c->set_write_timeout(timeout_sec);
+  return c;
+}
+
+std::string ServerProcess::Stderr() const {
+  std::ifstream in(log_path_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+namespace {
+long StatusField(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::atol(line.c_str() + key.size() + 1);
+  }
+  return -1;
+}
+}  // namespace
+
+long ServerProcess::PeakRssKb() const {
+  return StatusField(pid_, "VmHWM");
+}
+long ServerProcess::RssKb() const {
+  return StatusField(pid_, "VmRSS");
+}
+
+int ServerProcess::OpenFdCount() const {
+  int n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid_) + "/fd", ec);
+       it != std::filesystem::directory_iterator(); ++it) {
+    ++n;
+  }
+  return n;
+}
+
+std::vector<std::string> ListFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) {
+      out.push_back(std::filesystem::relative(e.path(), dir, ec).string());
+    }
+  }
+  return out;
+}
+
+}  // namespace fsvc::testing

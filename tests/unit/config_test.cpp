@@ -1,0 +1,63 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+namespace fsvc {
+namespace {
+
+MachineLimits Box(double cpus, uint64_t mem) {
+  MachineLimits l;
+  l.cgroup_version = "v2";
+  l.online_cpus = 8;
+  l.cpu_quota_cores = cpus;
+  l.memory_limit_bytes = mem;
+  l.physical_memory_bytes = uint64_t{64} << 30;
+  return l;
+}
+
+TEST(ConfigTest, DefaultsFollowTheInstance) {
+  auto micro = ParseConfig({}, {}, Box(2, uint64_t{1} << 30));
+  auto baseline = ParseConfig({}, {}, Box(0.2, uint64_t{1} << 30));
+  ASSERT_TRUE(micro.ok() && baseline.ok());
+  EXPECT_EQ(micro->config.threads, 128);
+  EXPECT_EQ(baseline->config.threads, 64);  // floor of one CPU's worth
+  auto tiny = ParseConfig({}, {}, Box(2, 64u << 20));
+  EXPECT_EQ(tiny->config.threads, 16);  // memory-bound, clamped to the minimum
+  EXPECT_EQ(micro->config.limits.EffectiveMemory(), uint64_t{1} << 30);
+}
+
+TEST(ConfigTest, FlagsBeatEnvironmentBeatsDefaults) {
+  auto c = ParseConfig({"--port=9000", "--data-dir", "/srv/x", "--enable-profiling"},
+                       {{"PORT", "7000"}, {"THREADS", "12"}, {"MAX_UPLOAD_BYTES", "512M"}},
+                       Box(1, 1u << 30));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->config.port, 9000);
+  EXPECT_EQ(c->config.threads, 12);
+  EXPECT_EQ(c->config.data_dir, "/srv/x");
+  EXPECT_EQ(c->config.max_upload_bytes, uint64_t{512} << 20);
+  EXPECT_TRUE(c->config.enable_profiling);
+}
+
+TEST(ConfigTest, BadValuesNameTheSetting) {
+  auto bad_port = ParseConfig({"--port=99999"}, {}, Box(1, 1u << 30));
+  ASSERT_FALSE(bad_port.ok());
+  EXPECT_NE(bad_port.error().message.find("--port"), std::string::npos);
+  auto bad_env = ParseConfig({}, {{"DISABLE_RATE_LIMITER", "maybe"}}, Box(1, 1u << 30));
+  ASSERT_FALSE(bad_env.ok());
+  EXPECT_NE(bad_env.error().message.find("DISABLE_RATE_LIMITER"), std::string::npos);
+  EXPECT_FALSE(ParseConfig({"--no-such-flag"}, {}, Box(1, 1u << 30)).ok());
+  EXPECT_FALSE(ParseConfig({"--max-upload-bytes=10T"}, {}, Box(1, 1u << 30)).ok());
+}
+
+TEST(ConfigTest, HelpListsEveryVariable) {
+  auto c = ParseConfig({"--help"}, {}, Box(1, 1u << 30));
+  ASSERT_TRUE(c->help_requested);
+  const std::string help = ConfigHelp(c->config);
+  for (const char* v : {"PORT", "DATA_DIR", "THREADS", "MAX_UPLOAD_BYTES", "ENABLE_PROFILING",
+                        "DISABLE_RATE_LIMITER"}) {
+    EXPECT_NE(help.find(v), std::string::npos) << v;
+  }
+}
+
+}  // namespace
+}  // namespace fsvc
