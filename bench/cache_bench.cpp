@@ -87,6 +87,17 @@ BENCHMARK(BM_CacheGet)->ThreadRange(1, 8)->UseRealTime();
 BENCHMARK(BM_CacheSet)->ThreadRange(1, 8)->UseRealTime();
 BENCHMARK(BM_CacheMixed80Get20Set)->ThreadRange(1, 8)->UseRealTime();
 
+// Every thread reads the same path: one shard, one mutex, one entry; the
+// worst case for sharding (and the shape of the original service's benchmark).
+void BM_CacheGetHotKey(benchmark::State& state) {
+  Filled& f = SharedFilled();
+  CachedLink link;
+  const AllocationCounter allocations;
+  for (auto _ : state) benchmark::DoNotOptimize(f.cache.Get(f.paths[0], link));
+  allocations.Report(state);
+}
+BENCHMARK(BM_CacheGetHotKey)->ThreadRange(1, 8)->UseRealTime();
+
 // Every Put inserts a new path into a full cache and evicts the LRU entry.
 void BM_CacheInsertAtCapacity(benchmark::State& state) {
   const auto capacity = static_cast<std::size_t>(state.range(0));
