@@ -12,6 +12,7 @@ namespace {
 // Oldest entries looked at per Allow() for idleness: amortised O(1), and
 // enough to drain idle clients faster than new ones can arrive.
 constexpr std::size_t kIdleChecksPerCall = 2;
+constexpr double kMinRate = 1e-6;  // one token in about 12 days
 
 std::uint32_t WholeSeconds(double seconds) {
   const double up = std::ceil(std::max(seconds, 0.0));
@@ -45,7 +46,10 @@ RateLimiter::RateLimiter(const RateLimiterConfig& config, Clock clock)
     : config_(config), clock_(std::move(clock)) {
   // An entry idle for burst/rate is a full bucket, the same as no entry: never
   // drop one sooner, or dropping it would hand out an early refill.
-  for (const BucketConfig& bucket : config_.buckets) {
+  for (BucketConfig& bucket : config_.buckets) {
+    // The config layer rejects these; clamping keeps the arithmetic defined.
+    bucket.rate_per_second = std::max(bucket.rate_per_second, kMinRate);
+    bucket.burst = std::max(bucket.burst, 1.0);
     const auto refill = std::chrono::duration<double>(bucket.burst / bucket.rate_per_second);
     config_.idle_ttl =
         std::max(config_.idle_ttl, std::chrono::ceil<std::chrono::nanoseconds>(refill));

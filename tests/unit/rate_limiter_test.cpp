@@ -66,6 +66,16 @@ TEST(RateLimiterTest, SlowRefillGivesLongRetryAfter) {
   EXPECT_EQ(limiter.Allow("c", RouteClass::kRead).retry_after_seconds, 10u);
 }
 
+TEST(RateLimiterTest, NonsenseConfigStillGivesDefinedAnswers) {
+  FakeClock clock;
+  RateLimiter limiter(Config(0, 0), clock.fn());
+  EXPECT_TRUE(limiter.Allow("c", RouteClass::kRead).allowed);  // burst raised to 1
+  const Decision d = limiter.Allow("c", RouteClass::kRead);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.limit, 1u);
+  EXPECT_GT(d.retry_after_seconds, 86400u);
+}
+
 TEST(RateLimiterTest, RouteClassesAndClientsHaveSeparateBuckets) {
   FakeClock clock;
   RateLimiterConfig config = Config(1, 1);
