@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "external_tools.h"
 
@@ -51,19 +52,26 @@ TEST(MemoryStatsTest, JemallocSeesAllocationsAndPurgeReleasesThem) {
   auto before = ReadJemallocStats();
   ASSERT_TRUE(before.has_value());
   {
-    auto big = std::make_unique<char[]>(64 << 20);
-    std::memset(big.get(), 1, 64 << 20);
+    // Many mid-sized blocks: freed, they stay as dirty pages until decay or a purge (huge
+    // blocks would go back to the OS at once and show nothing).
+    std::vector<std::unique_ptr<char[]>> blocks;
+    for (int i = 0; i < 2048; ++i) {
+      blocks.push_back(std::make_unique<char[]>(16 << 10));
+      std::memset(blocks.back().get(), 1, 16 << 10);
+    }
     auto during = ReadJemallocStats();
     ASSERT_TRUE(during.has_value());
-    EXPECT_GE(during->allocated, before->allocated + (64 << 20));
+    // Blocks already sitting in the thread cache counted as allocated before: allow slack.
+    EXPECT_GE(during->allocated, before->allocated + (30 << 20));
     EXPECT_GE(during->resident, during->allocated);
   }
   auto report = PurgeAndReport([] { return CgroupMemory{}; });
   ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_TRUE(report->before.jemalloc.has_value());
   ASSERT_TRUE(report->after.jemalloc.has_value());
-  EXPECT_LE(report->after.jemalloc->resident, report->before.jemalloc->resident);
+  EXPECT_LT(report->after.jemalloc->resident + (16 << 20), report->before.jemalloc->resident);
   auto j = nlohmann::json::parse(ToJson(*report));
-  EXPECT_TRUE(j.contains("rss_released_bytes"));
+  EXPECT_GT(j["rss_released_bytes"].get<int64_t>(), 16 << 20);
   EXPECT_TRUE(j["before"]["jemalloc"].is_object());
 }
 #endif
