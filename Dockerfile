@@ -23,7 +23,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libcpp-httplib0.11 libsqlite3-0 libssl3 zlib1g libjemalloc2 libgoogle-perftools4 curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin fsvc \
+ && useradd --uid 10001 --user-group --no-create-home --home-dir /data --shell /usr/sbin/nologin fsvc \
  && mkdir -p /data \
  && chown fsvc:fsvc /data
 # Not stripped: the CPU and heap profiles resolve function names from it.

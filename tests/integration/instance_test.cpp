@@ -21,6 +21,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -434,6 +435,86 @@ TEST_F(InstanceScript, CreditsRunOutToTheBaselineAndComeBack) {
     EXPECT_LE(used / ticks, baseline + 0.1) << ReadFile(csv);
   }
   fs::remove_all(dir);
+}
+
+// --- the image's runtime stage ---------------------------------------------
+
+// The packages the Dockerfile's last stage installs (its first apt-get install).
+std::vector<std::string> RuntimePackages() {
+  std::string joined;
+  std::istringstream lines(ReadFile(kSource + "/Dockerfile"));
+  for (std::string line; std::getline(lines, line);) {
+    const bool continued = !line.empty() && line.back() == '\\';
+    joined += continued ? line.substr(0, line.size() - 1) + " " : line + "\n";
+  }
+  std::vector<std::string> packages;
+  const auto stage = joined.rfind("\nFROM ");
+  const auto install = joined.find("apt-get install", stage == std::string::npos ? 0 : stage);
+  if (install == std::string::npos) return packages;
+  const auto eol = joined.find('\n', install);
+  std::istringstream words(joined.substr(install, eol - install));
+  std::string w;
+  words >> w >> w;  // "apt-get install"
+  while (words >> w && w != "&&") {
+    if (!w.starts_with("-")) packages.push_back(w);
+  }
+  return packages;
+}
+
+// The installed packages `roots` pull in, per dpkg's own Depends/Pre-Depends
+// (names not installed, such as virtual packages, end the walk).
+std::set<std::string> InstalledClosure(const std::vector<std::string>& roots) {
+  std::map<std::string, std::vector<std::string>> depends;
+  std::istringstream db(
+      Shell("dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Depends}, ${Pre-Depends}\\n'")
+          .output);
+  for (std::string line; std::getline(db, line);) {
+    if (!line.starts_with("ii ")) continue;
+    for (auto& c : line) c = c == '|' || c == ',' ? ' ' : c;
+    std::istringstream words(line.substr(3));
+    std::string pkg, w;
+    words >> pkg;
+    auto& deps = depends[pkg];
+    while (words >> w) {
+      if (!w.starts_with("(") && !w.ends_with(")")) deps.push_back(w.substr(0, w.find(':')));
+    }
+  }
+  std::set<std::string> seen;
+  std::vector<std::string> todo(roots.begin(), roots.end());
+  while (!todo.empty()) {
+    const std::string pkg = todo.back();
+    todo.pop_back();
+    if (!depends.contains(pkg) || !seen.insert(pkg).second) continue;
+    todo.insert(todo.end(), depends[pkg].begin(), depends[pkg].end());
+  }
+  return seen;
+}
+
+TEST(DockerImage, RuntimeStageInstallsEveryLibraryTheServiceLinks) {
+  if (!Installed("dpkg-query") || !Installed("ldd")) GTEST_SKIP() << "needs dpkg and ldd";
+  const auto packages = RuntimePackages();
+  ASSERT_FALSE(packages.empty()) << "no apt-get install in the Dockerfile's last stage";
+  const auto closure = InstalledClosure(packages);
+  for (const auto& p : packages) {
+    if (!closure.contains(p))
+      GTEST_SKIP() << p << " is not installed here: its dependencies are unknown";
+  }
+  EXPECT_TRUE(closure.contains("curl")) << "the health check needs curl";
+
+  // Each shared library's owner, found whichever side of merged /usr dpkg lists it on.
+  const ShellResult libs =
+      Shell("ldd " + Quote(FSVC_BINARY) +
+            " | awk '/=> \\// {print $3}' | while read -r f; do"
+            " o=$(dpkg -S \"$f\" 2>/dev/null || dpkg -S \"/usr$f\" 2>/dev/null ||"
+            " dpkg -S \"${f#/usr}\" 2>/dev/null) || o=\"?: $f\"; echo \"${o%%:*} $f\"; done");
+  ASSERT_EQ(libs.status, 0) << libs.output;
+  std::istringstream lines(libs.output);
+  int count = 0;
+  for (std::string owner, path; lines >> owner >> path; ++count) {
+    EXPECT_TRUE(closure.contains(owner))
+        << path << " comes from " << owner << ", which the runtime stage does not install";
+  }
+  EXPECT_GT(count, 3) << libs.output;
 }
 
 }  // namespace
