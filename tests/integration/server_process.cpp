@@ -13,6 +13,14 @@
 #include <thread>
 
 namespace fsvc::testing {
+namespace {
+// The server may close a connection while a test is still sending a body it
+// refused; the client must see EPIPE, not die of SIGPIPE.
+const bool kIgnoreSigpipe = [] {
+  ::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+}  // namespace
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "fsvc-test-XXXXXX").string();

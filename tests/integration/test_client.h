@@ -1,0 +1,28 @@
+// Small helpers for talking to the server in integration tests.
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace fsvc::testing {
+
+// Parses a JSON body; a parse failure yields a json string saying so, which
+// makes the assertion that reads it fail with the body shown.
+inline nlohmann::json Json(const httplib::Result& r) {
+  if (!r) return "no response: " + httplib::to_string(r.error());
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) return "not JSON: " + r->body;
+  return j;
+}
+
+inline std::string ErrorCode(const httplib::Result& r) {
+  const auto j = Json(r);
+  if (!j.is_object() || !j.contains("error")) return "<no error: " + (r ? r->body : "") + ">";
+  return j["error"]["code"].get<std::string>();
+}
+
+std::string Sha256Hex(const std::string& data);
+
+}  // namespace fsvc::testing
