@@ -370,6 +370,9 @@ shift
 if ((!CREDITS)) && [[ -n $INITIAL$RECOVER$LOG || $SCALE != 1 || $INTERVAL != 1 ]]; then
   die_usage "the credit options need --credits"
 fi
+if ((CREDITS)) && [[ $PROFILE == *-baseline ]]; then
+  die_usage "--credits models the bursting instance: use ${PROFILE%-baseline} (--initial-credits 0 starts it at the baseline)"
+fi
 [[ -z $RECOVER ]] && RECOVER=1000000
 [[ -z $INITIAL ]] && INITIAL=$((P_MAX_CREDITS * 1000000))
 
