@@ -21,6 +21,17 @@ struct alignas(64) UrlCache::Shard {
   ShardCounter bytes;
 };
 
+UrlCacheConfig UrlCacheConfigFor(std::uint64_t memory_limit_bytes) {
+  constexpr std::uint64_t kMiB = 1 << 20;
+  constexpr std::uint64_t kTypicalEntryBytes = 256;
+  UrlCacheConfig config;
+  config.max_bytes = memory_limit_bytes == 0
+                         ? 32 * kMiB
+                         : std::clamp<std::uint64_t>(memory_limit_bytes / 64, 4 * kMiB, 64 * kMiB);
+  config.max_entries = config.max_bytes / kTypicalEntryBytes;
+  return config;
+}
+
 std::chrono::nanoseconds UrlCache::CoarseMonotonicNow() {
   // Entries live for minutes; the coarse clock's few milliseconds of
   // resolution are plenty and it costs a fraction of CLOCK_MONOTONIC.

@@ -37,6 +37,11 @@ struct UrlCacheConfig {
   std::size_t shards = 16;
 };
 
+// Defaults for an instance: a byte budget of 1/64 of the memory limit within
+// [4 MiB, 64 MiB] (32 MiB when there is no limit, memory_limit_bytes == 0),
+// and one entry per 256 bytes of it, what a typical path and link cost.
+UrlCacheConfig UrlCacheConfigFor(std::uint64_t memory_limit_bytes);
+
 struct UrlCacheStats {
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;

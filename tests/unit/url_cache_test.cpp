@@ -131,6 +131,17 @@ TEST(UrlCacheTest, FewerShardsWhenBoundsAreTiny) {
   EXPECT_EQ(UrlCache(Config(1000, 1 << 20, 12)).shard_count(), 8u);
 }
 
+TEST(UrlCacheTest, DefaultsFollowTheMemoryLimit) {
+  const UrlCacheConfig micro = UrlCacheConfigFor(1ull << 30);
+  EXPECT_EQ(micro.max_bytes, 16u << 20);
+  EXPECT_EQ(micro.max_entries, 65536u);
+  EXPECT_EQ(UrlCacheConfigFor(128ull << 20).max_bytes, 4u << 20);
+  EXPECT_EQ(UrlCacheConfigFor(64ull << 30).max_bytes, 64u << 20);
+  EXPECT_EQ(UrlCacheConfigFor(0).max_bytes, 32u << 20);
+  // What a typical entry really costs stays within the per-entry allowance.
+  EXPECT_LE(UrlCache::EntryBytes("users/alice/photos/2024/img_100000.jpg", kUrl), 256u);
+}
+
 TEST(UrlCacheTest, SweepSomeLooksAtNoMoreThanNPerShard) {
   FakeClock clock;
   UrlCache cache(Config(1000, 1 << 20, 1), clock.fn());
