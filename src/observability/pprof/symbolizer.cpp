@@ -223,9 +223,13 @@ std::string Demangle(const char* symbol) {
 
 std::string DisplayName(std::string_view name) {
   // Drop trailing qualifiers of a member function, then the parameter list they follow.
-  for (std::string_view q : {" const", " volatile", " &&", " &", " noexcept"}) {
-    while (name.size() > q.size() && name.substr(name.size() - q.size()) == q) {
-      name.remove_suffix(q.size());
+  for (bool stripped = true; stripped;) {
+    stripped = false;
+    for (std::string_view q : {" const", " volatile", " &&", " &", " noexcept"}) {
+      if (name.size() > q.size() && name.substr(name.size() - q.size()) == q) {
+        name.remove_suffix(q.size());
+        stripped = true;
+      }
     }
   }
   if (name.empty() || name.back() != ')') return std::string(name);
@@ -253,7 +257,7 @@ void Symbolizer::Symbolize(Profile& profile) {
 
   std::map<int, std::vector<uint64_t>> misses_by_module;
   for (const Location& loc : profile.locations) {
-    if (cache_.count(loc.address) != 0) continue;
+    if (!use_addr2line_ || cache_.count(loc.address) != 0) continue;
     int module = Find(modules, loc.address).first;
     if (module >= 0 && access(modules[module].open_path.c_str(), R_OK) == 0) {
       misses_by_module[module].push_back(loc.address);
