@@ -1,0 +1,81 @@
+"""Watches the service while a scenario runs: memory every second, progress on stderr.
+
+Contract: start() takes the first (baseline) sample before returning; stop() returns the
+samples [(t_seconds, rss_mb, threads)] and the source ("metrics", "proc" or
+"unavailable"). Current req/s comes from /metrics/requests when the server has it.
+"""
+import sys
+import threading
+import time
+
+from service import UNAVAILABLE
+
+
+class Monitor:
+    def __init__(self, service, label, total_seconds, interval=1.0):
+        self.service = service
+        self.label = label
+        self.total = total_seconds
+        self.interval = interval
+        self.samples = []
+        self.source = UNAVAILABLE
+        self._stop = threading.Event()
+        self._thread = None
+        self._t0 = None
+        self._last_total = None
+        self._tty = sys.stderr.isatty()
+
+    def _sample(self):
+        now = time.monotonic() - self._t0
+        m = self.service.memory_now()
+        if m:
+            self.source = m[0]
+            self.samples.append((round(now, 2), m[1] / 1048576.0, m[2]))
+        return now
+
+    def _rate(self):
+        r = self.service.json("GET", "/metrics/requests", timeout=2)
+        if not isinstance(r, dict) or "total" not in r:
+            return None
+        now = time.monotonic()
+        prev, self._last_total = self._last_total, (now, r["total"])
+        if prev is None or now <= prev[0]:
+            return None
+        return (r["total"] - prev[1]) / (now - prev[0])
+
+    def _progress(self, elapsed, rate):
+        rss = "%.1f MB" % self.samples[-1][1] if self.samples else "n/a"
+        thr = self.samples[-1][2] if self.samples and self.samples[-1][2] is not None else "n/a"
+        rps = "%.0f" % rate if rate is not None else "n/a"
+        line = "[%s] %3.0fs/%ds  %s req/s  RSS %s  threads %s" % (
+            self.label, elapsed, self.total, rps, rss, thr)
+        if self._tty:
+            sys.stderr.write("\r" + line.ljust(78))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def _loop(self):
+        tick = 0
+        every = 1 if self._tty else 5
+        while not self._stop.wait(self.interval):
+            elapsed = self._sample()
+            rate = self._rate()
+            tick += 1
+            if tick % every == 0:
+                self._progress(elapsed, rate)
+
+    def start(self):
+        self._t0 = time.monotonic()
+        self._sample()
+        self._rate()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        if self._tty:
+            sys.stderr.write("\n")
+        return self.samples, self.source

@@ -1,0 +1,295 @@
+"""Renders stress-tests/results/report.html from the scenario results in the results folder.
+
+usage: report.py --results DIR [--out FILE]
+
+Contract: one self-contained page (inline CSS and SVG, no scripts, nothing fetched): a
+summary table, then per scenario three SVG charts (memory over time, latency percentiles
+against the baseline, throughput per stage), its checks, the baseline comparison with
+warnings and failures highlighted, scenario extras and links to the profiles; the
+microbenchmark table when results/bench_*.json exist. Only files whose "schema" is
+result.SCHEMA are read as scenario results.
+"""
+import argparse
+import glob
+import html
+import json
+import os
+import sys
+
+import result
+
+ORDER = ["ping", "upload", "read", "batch", "soak", "breaking", "slow", "compare"]
+W, H, PAD_L, PAD_B, PAD_T, PAD_R = 440, 220, 52, 34, 16, 12
+COLORS = ["#2b6cb0", "#dd6b20", "#38a169", "#805ad5"]
+
+
+def esc(v):
+    return html.escape(str(v))
+
+
+def num(v, fmt="%.2f"):
+    return fmt % v if isinstance(v, (int, float)) and not isinstance(v, bool) else "n/a"
+
+
+def nice_max(v):
+    if not v or v <= 0:
+        return 1.0
+    for m in (1, 2, 2.5, 5, 10):
+        scale = 10 ** len(str(int(v))) / 10
+        if v <= m * scale:
+            return m * scale
+    return v
+
+
+def frame(title, ymax, ylabel, xlabels):
+    """SVG opening, axes, gridlines; returns (parts, x of plot left, plot width, plot height)."""
+    pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    p = ['<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="%d" height="%d" '
+         'viewBox="0 0 %d %d" role="img"><title>%s</title>' % (W, H, W, H, esc(title))]
+    for i in range(5):
+        y = PAD_T + ph - ph * i / 4
+        p.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e2e8f0"/>'
+                 % (PAD_L, y, PAD_L + pw, y))
+        p.append('<text x="%d" y="%.1f" text-anchor="end" class="ax">%s</text>'
+                 % (PAD_L - 4, y + 4, esc(("%g" % round(ymax * i / 4, 3)))))
+    p.append('<text x="12" y="%d" class="ax" transform="rotate(-90 12 %d)" '
+             'text-anchor="middle">%s</text>' % (PAD_T + ph / 2, PAD_T + ph / 2, esc(ylabel)))
+    for x, label in xlabels:
+        p.append('<text x="%.1f" y="%d" text-anchor="middle" class="ax">%s</text>'
+                 % (x, H - PAD_B + 14, esc(label)))
+    p.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#4a5568"/>'
+             % (PAD_L, PAD_T + ph, PAD_L + pw, PAD_T + ph))
+    return p, pw, ph
+
+
+def line_chart(title, points, ylabel, xlabel="seconds"):
+    if len(points) < 1:
+        return empty_chart(title, "no samples (memory unavailable)")
+    xmax = max(max(t for t, _ in points), 1.0)
+    ymax = nice_max(max(v for _, v in points) * 1.1)
+    pw = W - PAD_L - PAD_R
+    ticks = [(PAD_L + pw * i / 4, "%g" % round(xmax * i / 4, 1)) for i in range(5)]
+    p, pw, ph = frame(title, ymax, ylabel, ticks)
+    coords = " ".join("%.1f,%.1f" % (PAD_L + pw * t / xmax, PAD_T + ph - ph * v / ymax)
+                      for t, v in points)
+    p.append('<polyline class="series" fill="none" stroke="%s" stroke-width="2" points="%s"/>'
+             % (COLORS[0], coords))
+    p.append('<text x="%d" y="%d" text-anchor="middle" class="ax">%s</text>'
+             % (PAD_L + pw / 2, H - 4, esc(xlabel)))
+    p.append("</svg>")
+    return "".join(p)
+
+
+def bar_chart(title, groups, series_names, ylabel):
+    """groups: [(label, [value per series or None])]."""
+    values = [v for _, vs in groups for v in vs if isinstance(v, (int, float))]
+    if not values:
+        return empty_chart(title, "no figures")
+    ymax = nice_max(max(values) * 1.1)
+    pw = W - PAD_L - PAD_R
+    gw = pw / max(len(groups), 1)
+    bw = gw * 0.7 / max(len(series_names), 1)
+    ticks = [(PAD_L + gw * (i + 0.5), label) for i, (label, _) in enumerate(groups)]
+    p, pw, ph = frame(title, ymax, ylabel, ticks)
+    for i, (_, vs) in enumerate(groups):
+        for j, v in enumerate(vs):
+            if not isinstance(v, (int, float)):
+                continue
+            h = ph * v / ymax
+            x = PAD_L + gw * i + gw * 0.15 + bw * j
+            p.append('<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s">'
+                     '<title>%s %s: %s</title></rect>'
+                     % (x, PAD_T + ph - h, bw - 1, h, COLORS[j % len(COLORS)],
+                        esc(series_names[j]), esc(groups[i][0]), esc(num(v))))
+    for j, name in enumerate(series_names):
+        p.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" '
+                 'class="ax">%s</text>' % (PAD_L + 8 + 110 * j, 2, COLORS[j % len(COLORS)],
+                                          PAD_L + 22 + 110 * j, 11, esc(name)))
+    p.append("</svg>")
+    return "".join(p)
+
+
+def empty_chart(title, why):
+    return ('<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="%d" height="%d">'
+            '<title>%s</title><text x="%d" y="%d" text-anchor="middle" class="ax">%s</text></svg>'
+            % (W, H, esc(title), W / 2, H / 2, esc(why)))
+
+
+def baseline_of(doc):
+    cmp = doc.get("baseline_comparison") or {}
+    path = cmp.get("baseline")
+    if not path:
+        return None
+    full = path if os.path.isabs(path) else os.path.join(result.REPO, path)
+    if not os.path.exists(full):
+        full = os.path.join(os.getcwd(), path)
+    try:
+        with open(full) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def charts(doc):
+    base = baseline_of(doc)
+    mem = [(t, v) for t, v in doc["memory"].get("samples", [])]
+    out = [line_chart("%s: memory (RSS) over time" % doc["scenario"], mem, "RSS MB")]
+    lat = doc.get("latency_ms") or {}
+    blat = (base or {}).get("latency_ms") or {}
+    names = ["this run"] + (["baseline"] if base else [])
+    groups = [(k, [lat.get(k)] + ([blat.get(k)] if base else [])) for k in ("p50", "p95", "p99",
+                                                                             "max")]
+    out.append(bar_chart("%s: latency percentiles" % doc["scenario"], groups, names, "ms"))
+    bstages = (base or {}).get("stages") or []
+    groups = []
+    for i, st in enumerate(doc.get("stages") or []):
+        bv = bstages[i]["requests_per_sec"] if i < len(bstages) else None
+        groups.append(("c%s" % st["connections"], [st["requests_per_sec"]] + ([bv] if base else [])))
+    out.append(bar_chart("%s: throughput per stage" % doc["scenario"], groups, names, "req/s"))
+    return "".join(out)
+
+
+def table(rows, header):
+    h = "".join("<th>%s</th>" % esc(c) for c in header)
+    body = "".join("<tr%s>%s</tr>" % (' class="%s"' % cls if cls else "",
+                                      "".join("<td>%s</td>" % c for c in cells))
+                   for cls, cells in rows)
+    return "<table><tr>%s</tr>%s</table>" % (h, body)
+
+
+def scenario_section(doc):
+    s = doc["scenario"]
+    cmp = doc.get("baseline_comparison") or {}
+    verdict = cmp.get("verdict", "none")
+    parts = ['<section id="%s"><h2>%s <span class="badge %s">%s</span> '
+             '<span class="badge %s">baseline: %s</span></h2>'
+             % (esc(s), esc(s), "ok" if doc["passed"] else "fail",
+                "checks pass" if doc["passed"] else "checks FAIL", esc(verdict), esc(verdict))]
+    parts.append('<p class="meta">%s &middot; commit %s &middot; instance %s &middot; %s%s</p>'
+                 % (esc(doc["timestamp"]), esc(doc["git_commit"]),
+                    esc(doc["instance_profile"] or "none (BASE_URL)"), esc(doc["load_generator"]),
+                    " &middot; quick" if doc["quick"] else ""))
+    parts.append('<div class="charts">%s</div>' % charts(doc))
+    rows = [("" if c["passed"] else "fail", [esc(c["check"]), esc(c["value"]), esc(c["limit"]),
+                                              "pass" if c["passed"] else "FAIL"])
+            for c in doc["checks"]]
+    if rows:
+        parts.append("<h3>Checks</h3>" + table(rows, ["check", "value", "limit", "result"]))
+    if cmp:
+        parts.append("<h3>Against the baseline</h3><p>%s %s</p>"
+                     % (esc(cmp.get("baseline") or ""), esc(cmp.get("note", ""))))
+        rows = [(f["level"] if f["level"] in ("warn", "fail") else "",
+                 [esc(f["metric"]), esc(num(f["baseline"], "%.4g")), esc(num(f["current"], "%.4g")),
+                  esc(num(f["change_pct"], "%+.1f%%")), esc(f["level"])])
+                for f in cmp.get("findings", [])]
+        if rows:
+            parts.append(table(rows, ["metric", "baseline", "this run", "change", "level"]))
+    m, t, v = doc["memory"], doc["threads"], doc.get("verification")
+    facts = [("", ["memory (%s)" % esc(m["source"]),
+                   "baseline %s MB, peak %s MB, growth %s MB, slope %s MB/s" % (
+                       num(m["baseline_mb"], "%.1f"), num(m["peak_mb"], "%.1f"),
+                       num(m["growth_mb"], "%.1f"), num(m["slope_mb_per_s"], "%.4f"))]),
+             ("", ["threads", "baseline %s, peak %s, final %s" % (t["baseline"], t["peak"],
+                                                                   t["final"])])]
+    if v:
+        facts.append(("fail" if doc["lost_files"] else "",
+                      ["verification", "%d acknowledged, %d files checked, %d lost, %d corrupted"
+                       % (v["acknowledged"], v["checked"], v["lost"], v["corrupted"])]))
+    for k, val in sorted(doc.get("extra", {}).items()):
+        facts.append(("", [esc(k), "<code>%s</code>" % esc(json.dumps(val))]))
+    for kind, f in sorted((doc.get("profiles") or {}).items()):
+        shown = f
+        if isinstance(f, str) and f.endswith(".pb.gz"):
+            shown = "%s &mdash; <code>go tool pprof -http=127.0.0.1:9090 %s</code>" % (esc(f), esc(f))
+        elif isinstance(f, str) and f.endswith((".svg", ".html")):
+            shown = '<a href="%s">%s</a>' % (esc(os.path.relpath(f, os.path.dirname(OUT))), esc(f))
+        else:
+            shown = esc(f)
+        facts.append(("", ["profile: " + esc(kind), shown]))
+    parts.append("<h3>Details</h3>" + table(facts, ["what", "figure"]))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def summary_table(docs):
+    rows = []
+    for d in docs:
+        lat = d.get("latency_ms") or {}
+        verdict = (d.get("baseline_comparison") or {}).get("verdict", "none")
+        cls = "fail" if not d["passed"] or verdict == "fail" else "warn" if verdict == "warn" else ""
+        rows.append((cls, ['<a href="#%s">%s</a>' % (esc(d["scenario"]), esc(d["scenario"])),
+                           num(d["throughput"]["requests_per_sec"], "%.1f"),
+                           num(lat.get("p50")), num(lat.get("p95")), num(lat.get("p99")),
+                           num(lat.get("max")), num(d["errors"]["rate"] * 100, "%.2f%%"),
+                           num(d["memory"]["peak_mb"], "%.1f"),
+                           num(d["memory"]["slope_mb_per_s"], "%.4f"),
+                           esc(d["lost_files"] if d["lost_files"] is not None else "-"),
+                           "pass" if d["passed"] else "FAIL", esc(verdict)]))
+    return table(rows, ["scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors",
+                        "peak RSS MB", "slope MB/s", "lost", "checks", "baseline"])
+
+
+def bench_section(results_dir):
+    parts = []
+    for path in sorted(glob.glob(os.path.join(results_dir, "bench_*.json"))):
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            continue
+        rows = [("", [esc(b.get("name")), num(b.get("real_time"), "%.1f"), esc(b.get("time_unit")),
+                      num(b.get("allocs_per_op", b.get("allocs/op")), "%.2f")])
+                for b in data.get("benchmarks", [])]
+        parts.append("<h3>%s</h3>" % esc(os.path.basename(path)) +
+                     table(rows, ["benchmark", "time", "unit", "allocs/op"]))
+    return ('<section id="bench"><h2>Microbenchmarks</h2>%s</section>' % "".join(parts)) if parts \
+        else ""
+
+
+CSS = """body{font:14px system-ui,sans-serif;margin:24px;color:#1a202c;max-width:1400px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #cbd5e0;padding:3px 8px;
+text-align:left;vertical-align:top}th{background:#edf2f7}tr.warn td{background:#fefcbf}
+tr.fail td{background:#fed7d7;font-weight:600}.badge{font-size:12px;padding:2px 6px;
+border-radius:4px;background:#e2e8f0}.badge.ok{background:#c6f6d5}.badge.warn{background:#fefcbf}
+.badge.fail{background:#feb2b2}.charts{display:flex;flex-wrap:wrap;gap:12px}
+.chart{border:1px solid #e2e8f0;background:#fff}.ax{font-size:10px;fill:#4a5568}
+.meta{color:#4a5568}code{font-size:12px;word-break:break-all}section{margin-top:28px}"""
+
+OUT = ""
+
+
+def render(results_dir):
+    docs = []
+    for path in glob.glob(os.path.join(results_dir, "*.json")):
+        try:
+            with open(path) as f:
+                d = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(d, dict) and d.get("schema") == result.SCHEMA:
+            docs.append(d)
+    docs.sort(key=lambda d: ORDER.index(d["scenario"]) if d["scenario"] in ORDER else 99)
+    body = ["<h1>file-service load report</h1>",
+            "<p>Scenarios run by <code>stress-tests/run.sh</code>; figures are client-side "
+            "(load generator) except memory, which the service reports (or /proc).</p>",
+            summary_table(docs)] + [scenario_section(d) for d in docs] + [bench_section(results_dir)]
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>file-service "
+            "load report</title><style>%s</style></head><body>%s</body></html>\n"
+            % (CSS, "".join(body)))
+
+
+def main():
+    global OUT
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    OUT = a.out or os.path.join(a.results, "report.html")
+    page = render(a.results)
+    with open(OUT, "w") as f:
+        f.write(page)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,383 @@
+"""Runs one scenario of the load suite and writes stress-tests/results/<scenario>.json.
+
+usage: scenario.py SCENARIO --base-url URL [--quick] [--loadgen wrk|k6] [--instance PROFILE]
+                   [--pid PID] [--results-dir DIR] [--profiles-dir DIR] [--run-id ID]
+
+Contract: the plan table below is the one place where each scenario's shape (stages of
+(seconds, connections or VUs)) is defined; wrk runs it stage by stage, k6 receives it as
+STAGES. Around the load: request metrics are snapshot and reset, memory is sampled every
+second, CPU/heap profiles are collected, and writing scenarios verify every acknowledged
+upload afterwards. Files the scenario wrote (load/<run-id>/...) are deleted at the end.
+Exit status: 0 when the scenario ran and its checks passed, 1 when a check failed, 2 when
+it could not run.
+Environment: FILE_SIZE_KB (upload, default 100), SOAK_SECONDS (default 900),
+SLOW_SECONDS (window of the slow scenario, default 60), SLOW_FILE_MB (default 50),
+SLOW_RATE (curl --limit-rate, default 100K), BREAK_ERROR_RATE (0.05), BREAK_P95_MS (200),
+FSVC_PEER_NGINX_URL / _DIR and FSVC_PEER_GO_URL / _DIR (compare; set by run.sh),
+FSVC_API_KEY (sent as a Bearer token by every client of the suite).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import loadgen_k6
+import loadgen_wrk
+import payload
+import result
+import verify
+from monitor import Monitor
+from profiles import ProfileCollector
+from service import UNAVAILABLE, Service
+
+
+def env_num(name, default):
+    v = os.environ.get(name, "")
+    return float(v) if v else default
+
+
+# name: (full stages, quick stages); a stage is (seconds, connections).
+PLANS = {
+    "ping": ([(30, 50), (30, 100), (60, 200)], [(2, 20), (3, 50)]),
+    "upload": ([(20, 25), (20, 50), (40, 100)], [(2, 10), (3, 20)]),
+    "read": ([(20, 100), (20, 200), (40, 300)], [(2, 50), (3, 100)]),
+    "batch": ([(20, 10), (20, 25), (40, 50)], [(2, 5), (3, 10)]),
+    "soak": ([(env_num("SOAK_SECONDS", 900), 20)], [(8, 20)]),
+    "breaking": ([(15, c) for c in (100, 500, 1000, 2000, 3500, 5000)],
+                 [(2, c) for c in (100, 500, 1000)]),
+    "slow": ([(env_num("SLOW_SECONDS", 60), 20)], [(5, 20)]),
+    "compare": ([(20, 50), (20, 200), (20, 50)], [(2, 50), (2, 200), (2, 50)]),
+}
+SEED_FILES = {False: 200, True: 20}
+SEED_KB = 100
+
+
+class Context:
+    def __init__(self, opts):
+        self.opts = opts
+        self.service = Service(opts.base_url, opts.pid)
+        self.root = "load/%s" % opts.run_id
+        self.folder = "%s/%s" % (self.root, opts.scenario)
+        self.seed_folder = self.root + "/seed"
+        self.stages = PLANS[opts.scenario][1 if opts.quick else 0]
+        self.ack_dir = tempfile.mkdtemp(prefix="fsvc-acks-")
+        self.size_kb = None  # set by writing scenarios: the size of the files they upload
+
+    def wrk_env(self, **extra):
+        env = {"FSVC_RUN_ID": self.opts.run_id, "FSVC_ACK_DIR": self.ack_dir,
+               "FSVC_FOLDER": self.folder, "FSVC_SEED_FOLDER": self.seed_folder,
+               "FSVC_FILE_COUNT": str(SEED_FILES[self.opts.quick])}
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    def drive(self, wrk_script, k6_script, env, stages=None):
+        stages = stages or self.stages
+        url = self.opts.base_url + env.pop("URL_PATH", "")
+        if self.opts.loadgen == "k6":
+            return loadgen_k6.run(k6_script, stages, self.opts.base_url, self.opts.results_dir,
+                                  env)
+        return loadgen_wrk.run_stages(url, wrk_script, stages, env)
+
+    def seed(self, count=None, size_kb=SEED_KB):
+        count = count or SEED_FILES[self.opts.quick]
+        for i in range(count):
+            path = "%s/r-%d.bin" % (self.seed_folder, i)
+            status, body = self.service.put_file(path, payload.content(path, size_kb * 1024))
+            if status not in (200, 201):
+                raise RuntimeError("seeding %s failed: %d %s" % (path, status, body[:200]))
+
+    def verify_writes(self, load):
+        if self.opts.loadgen == "k6":
+            return verify.verify_folder(self.service, self.folder, self.size_kb * 1024,
+                                        load.get("acknowledged", 0))
+        return verify.verify_acks(self.service, self.ack_dir, self.size_kb * 1024)
+
+
+# --- scenarios: each returns (load summary, extra dict) -----------------------------------
+
+
+def run_ping(ctx):
+    return ctx.drive("get.lua", "ping.js", ctx.wrk_env(URL_PATH="/ping")), {}
+
+
+def run_upload(ctx):
+    ctx.size_kb = env_num("FILE_SIZE_KB", 100)
+    env = ctx.wrk_env(FILE_SIZE_KB=ctx.size_kb)
+    return ctx.drive("upload.lua", "upload.js", env), {"file_size_kb": ctx.size_kb}
+
+
+def run_read(ctx):
+    env = ctx.wrk_env(FSVC_FOLDER=ctx.seed_folder)
+    return ctx.drive("read.lua", "read.js", env), {"seeded_files": SEED_FILES[ctx.opts.quick]}
+
+
+def run_batch(ctx):
+    ctx.size_kb = env_num("FILE_SIZE_KB", 50)
+    has_links = ctx.service.has_route("POST", "/batch-download", b'{"paths":[]}')
+    env = ctx.wrk_env(FILE_SIZE_KB=ctx.size_kb, FSVC_BATCH_DOWNLOAD=1 if has_links else 0)
+    load = ctx.drive("batch.lua", "batch.js", env)
+    return load, {"file_size_kb": ctx.size_kb, "files_per_batch": 5,
+                  "batch_download": "measured" if has_links else UNAVAILABLE}
+
+
+def run_soak(ctx):
+    ctx.size_kb = env_num("FILE_SIZE_KB", 100)
+    env = ctx.wrk_env(FILE_SIZE_KB=ctx.size_kb)
+    return ctx.drive("mix.lua", "soak.js", env), {"mix": "50% ping, 20% list, 20% download, "
+                                                         "10% upload"}
+
+
+def run_breaking(ctx):
+    limit_err = env_num("BREAK_ERROR_RATE", 0.05)
+    limit_p95 = env_num("BREAK_P95_MS", 200)
+    raw = []
+    for stage in ctx.stages:
+        if ctx.opts.loadgen == "k6":
+            step = loadgen_k6.run("breaking.js", [stage], ctx.opts.base_url,
+                                  ctx.opts.results_dir)["stages"][0]
+            raw.append(step)
+        else:
+            raw.append(loadgen_wrk.run_stage(ctx.opts.base_url + "/ping", "get.lua", *stage,
+                                             env=ctx.wrk_env()))
+    if ctx.opts.loadgen == "k6":
+        steps = raw
+        load = _combine_steps(steps)
+    else:
+        load = loadgen_wrk.merge(raw)
+        steps = load["stages"]
+    crossed = next((s for s in steps
+                    if s["error_rate"] > limit_err or (s["p95_ms"] or 0) > limit_p95), None)
+    peak = max(steps, key=lambda s: s["requests_per_sec"])
+    ok_steps = steps if crossed is None else steps[:steps.index(crossed)]
+    held = max((s["connections"] for s in ok_steps), default=0)
+    extra = {"limits": {"error_rate": limit_err, "p95_ms": limit_p95},
+             "breaking_point": crossed and {"connections": crossed["connections"],
+                                            "error_rate": crossed["error_rate"],
+                                            "p95_ms": crossed["p95_ms"]},
+             "held_up_to_connections": held,
+             "peak": {"connections": peak["connections"],
+                      "requests_per_sec": peak["requests_per_sec"], "p95_ms": peak["p95_ms"]}}
+    return load, extra
+
+
+def _combine_steps(steps):
+    """Scenario totals from per-step summaries (k6 runs one process per step)."""
+    req = sum(s["requests"] for s in steps)
+    sec = sum(s["seconds"] for s in steps)
+    err = sum(s["errors"] for s in steps)
+    worst = max(steps, key=lambda s: s["p99_ms"] or 0)
+    return {"throughput": {"requests": req, "seconds": sec,
+                           "requests_per_sec": round(req / sec, 1) if sec else 0},
+            "latency_ms": {"p50": worst["p50_ms"], "p95": worst["p95_ms"],
+                           "p99": worst["p99_ms"], "max": max(s["max_ms"] or 0 for s in steps)},
+            "errors": {"count": err, "rate": round(err / req, 5) if req else 0},
+            "stages": steps}
+
+
+def run_slow(ctx):
+    seconds, clients = ctx.stages[0]
+    size = int(env_num("SLOW_FILE_MB", 50) * 1048576)
+    rate = os.environ.get("SLOW_RATE", "100K")
+    path = ctx.folder + "/big.bin"
+    status, body = ctx.service.put_file(path, payload.content(path, size))
+    if status not in (200, 201):
+        raise RuntimeError("cannot store the slow scenario's file: %d %s" % (status, body[:200]))
+    url = "%s/files/%s" % (ctx.opts.base_url, path)
+    auth = ["-H", "Authorization: Bearer " + os.environ["FSVC_API_KEY"]] \
+        if os.environ.get("FSVC_API_KEY") else []
+    curls = [subprocess.Popen(["curl", "-s", "-o", "/dev/null", "--limit-rate", rate] + auth + [
+                               "--max-time", str(int(seconds)), "-w", "%{size_download} %{http_code}",
+                               url], stdout=subprocess.PIPE, text=True)
+             for _ in range(int(clients))]
+    time.sleep(1)
+    probe = [(max(1, seconds - 2), 10)]
+    if ctx.opts.loadgen == "k6":
+        load = loadgen_k6.run("slow.js", probe, ctx.opts.base_url, ctx.opts.results_dir)
+    else:
+        load = loadgen_wrk.run_stages(ctx.opts.base_url + "/ping", "get.lua", probe,
+                                      ctx.wrk_env())
+    completed = still_reading = dropped = 0
+    received = []
+    for c in curls:
+        out, _ = c.communicate(timeout=seconds + 30)
+        got = int(out.split()[0]) if out.split() else 0
+        received.append(got)
+        if c.returncode == 0 and got == size:
+            completed += 1
+        elif c.returncode == 28:  # our own --max-time: the client was still reading
+            still_reading += 1
+        else:
+            dropped += 1
+    expected_bytes = seconds * _rate_bytes(rate)
+    return load, {"clients": int(clients), "file_mb": size / 1048576, "rate": rate,
+                  "window_s": seconds, "completed": completed, "still_reading": still_reading,
+                  "dropped": dropped, "min_received_mb": round(min(received) / 1048576, 2),
+                  "expected_received_mb": round(expected_bytes / 1048576, 2),
+                  "ping_p99_target_ms": 20}
+
+
+def _rate_bytes(rate):
+    mult = {"K": 1024, "M": 1048576, "G": 1073741824}
+    return float(rate[:-1]) * mult[rate[-1].upper()] if rate[-1].upper() in mult else float(rate)
+
+
+def run_compare(ctx):
+    body = payload.content("compare/100k.bin", 100 * 1024)
+    status, err = ctx.service.put_file(ctx.folder + "/100k.bin", body)
+    if status not in (200, 201):
+        raise RuntimeError("cannot store the compare file: %d %s" % (status, err[:200]))
+    targets = {"file-service": (ctx.opts.base_url, "/files/%s/100k.bin" % ctx.folder)}
+    for name, var in (("nginx", "FSVC_PEER_NGINX"), ("go-net-http", "FSVC_PEER_GO")):
+        url, www = os.environ.get(var + "_URL"), os.environ.get(var + "_DIR")
+        if url and www:
+            with open(os.path.join(www, "www", "100k.bin"), "wb") as f:
+                f.write(body)
+            targets[name] = (url, "/files/100k.bin")
+    (s_ping, c_ping), (s_ping2, c_ping2), (s_get, c_get) = ctx.stages
+    table, fsvc_raw = {}, []
+    for name, (base, file_path) in targets.items():
+        rows = {}
+        for label, path, s, c in (("ping_c%d" % c_ping, "/ping", s_ping, c_ping),
+                                  ("ping_c%d" % c_ping2, "/ping", s_ping2, c_ping2),
+                                  ("get_100k_c%d" % c_get, file_path, s_get, c_get)):
+            raw = loadgen_wrk.run_stage(base + path, "get.lua", s, c, env=ctx.wrk_env())
+            if name == "file-service":
+                fsvc_raw.append(raw)
+            st = loadgen_wrk.summarize_stage(raw)
+            rows[label] = {"requests_per_sec": st["requests_per_sec"], "p99_ms": st["p99_ms"],
+                           "error_rate": st["error_rate"]}
+        table[name] = rows
+    ratios = {}
+    for peer in (n for n in table if n != "file-service"):
+        ratios["file-service/" + peer] = {
+            label: round(table["file-service"][label]["requests_per_sec"]
+                         / row["requests_per_sec"], 3) if row["requests_per_sec"] else None
+            for label, row in table[peer].items()}
+    missing = [n for n in ("nginx", "go-net-http") if n not in table]
+    return loadgen_wrk.merge(fsvc_raw), {"load_generator_note": "compare always uses wrk",
+                                         "targets": table, "ratios": ratios,
+                                         "peers_unavailable": missing}
+
+
+SCENARIOS = {"ping": run_ping, "upload": run_upload, "read": run_read, "batch": run_batch,
+             "soak": run_soak, "breaking": run_breaking, "slow": run_slow,
+             "compare": run_compare}
+NEEDS_SEED = ("read", "batch", "soak")
+STEADY = ("soak", "slow")  # scenarios whose memory should be flat once loaded
+
+
+# --- around the load -------------------------------------------------------------------
+
+
+def snapshot(service):
+    return {"memory": service.json("GET", "/metrics/memory"),
+            "requests": service.json("GET", "/metrics/requests")}
+
+
+def make_checks(name, load, memory, verification, extra):
+    checks = []
+
+    def add(what, passed, value, limit):
+        checks.append({"check": what, "passed": bool(passed), "value": value, "limit": limit})
+
+    if name != "breaking":
+        add("error rate", load["errors"]["rate"] <= 0.05, load["errors"]["rate"], "<= 0.05")
+    if verification is not None:
+        bad = verification["lost"] + verification["corrupted"]
+        add("lost or corrupted files", bad == 0, bad, "== 0")
+    if name == "soak" and memory["slope_mb_per_s"] is not None:
+        add("memory slope MB/s", memory["slope_mb_per_s"] <= 0.1, memory["slope_mb_per_s"],
+            "<= 0.1")
+    if name == "slow":
+        add("RSS growth MB with slow readers", memory["growth_mb"] is not None
+            and memory["growth_mb"] < 5, memory["growth_mb"], "< 5")
+        add("slow readers dropped by the server", extra["dropped"] == 0, extra["dropped"], "== 0")
+    return checks
+
+
+def run(opts):
+    ctx = Context(opts)
+    svc = ctx.service
+    try:
+        if opts.scenario in NEEDS_SEED:
+            ctx.seed()
+        before = snapshot(svc)
+        reset = svc.json("POST", "/metrics/reset")
+        total = sum(s for s, _ in ctx.stages)
+        if opts.scenario == "compare":
+            total = total * 3
+        mon = Monitor(svc, opts.scenario, int(total))
+        prof = ProfileCollector(svc, opts.scenario, opts.profiles_dir)
+        mon.start()
+        prof.start(total if opts.scenario != "compare" else total / 3)
+        t_load = time.monotonic()
+        try:
+            load, extra = SCENARIOS[opts.scenario](ctx)
+        finally:
+            samples, source = mon.stop()
+            files = prof.finish()
+        load_seconds = time.monotonic() - t_load
+        after = snapshot(svc)
+        verification = ctx.verify_writes(load) if ctx.size_kb else None
+    finally:
+        svc.delete_folder(ctx.root)
+    # The slope is fitted after the first tenth of the run, once the ramp has filled the pools.
+    memory, threads = result.memory_summary(samples, source, load_from=0.1 * load_seconds)
+    checks = make_checks(opts.scenario, load, memory, verification, extra)
+    doc = result.build(opts.scenario, opts, load, memory, threads, verification,
+                       {"before": before, "after": after,
+                        "reset": "ok" if isinstance(reset, dict) else reset},
+                       files, checks, extra)
+    os.makedirs(opts.results_dir, exist_ok=True)
+    out = os.path.join(opts.results_dir, opts.scenario + ".json")
+    with open(out, "w") as f:
+        json.dump(doc, f, indent=1)
+    return doc, out
+
+
+def print_summary(doc):
+    t, lat, m = doc["throughput"], doc["latency_ms"] or {}, doc["memory"]
+
+    def f(v, fmt="%.2f"):
+        return fmt % v if isinstance(v, (int, float)) else "n/a"
+
+    print("%-9s %9s req/s  p50 %s  p95 %s  p99 %s  max %s ms  errors %s  RSS %s->%s MB "
+          "(slope %s MB/s)  lost %s  %s" % (
+              doc["scenario"], f(t["requests_per_sec"], "%.1f"), f(lat.get("p50")),
+              f(lat.get("p95")), f(lat.get("p99")), f(lat.get("max")),
+              f(doc["errors"]["rate"] * 100, "%.2f%%"), f(m["baseline_mb"], "%.1f"),
+              f(m["peak_mb"], "%.1f"), f(m["slope_mb_per_s"], "%.4f"),
+              doc["lost_files"] if doc["lost_files"] is not None else "-",
+              "PASS" if doc["passed"] else "FAIL: " + ", ".join(
+                  "%s=%s (%s)" % (c["check"], c["value"], c["limit"])
+                  for c in doc["checks"] if not c["passed"])))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("scenario", choices=sorted(SCENARIOS))
+    ap.add_argument("--base-url", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--loadgen", choices=("wrk", "k6"), default="wrk")
+    ap.add_argument("--instance", default="")
+    ap.add_argument("--pid", type=int, default=0)
+    ap.add_argument("--results-dir", default=os.path.join(result.REPO, "stress-tests", "results"))
+    ap.add_argument("--profiles-dir", default=os.path.join(result.REPO, "profiles"))
+    ap.add_argument("--run-id", default=time.strftime("%Y%m%d-%H%M%S"))
+    opts = ap.parse_args()
+    opts.base_url = opts.base_url.rstrip("/")
+    try:
+        doc, out = run(opts)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        print("scenario %s could not run: %s" % (opts.scenario, e), file=sys.stderr)
+        return 2
+    print_summary(doc)
+    print("  result: %s" % out)
+    return 0 if doc["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
