@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # file-service image: a Release build on Debian 12, run as a non-root user.
 #
 # The build stage installs exactly the packages scripts/install-deps.sh lists
