@@ -19,6 +19,7 @@
 # Exit status: 0 all scenarios ran and passed their checks (and no regression failure with
 # --fail-on-regression); 1 a check or (with --fail-on-regression) a regression failed;
 # 2 usage error, missing tool, or a server that does not answer / a scenario that could not run.
+# shellcheck disable=SC2317 # cleanup and its helpers are reached through the EXIT trap
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -126,7 +127,7 @@ start_instance() {
   fi
   # instance.sh runs the service as its one child; its pid lets us read /proc when
   # /metrics/memory is missing.
-  SERVER_PID=$(cat "/proc/$INSTANCE_PID/task/$INSTANCE_PID/children" 2>/dev/null | awk '{print $1}')
+  SERVER_PID=$(awk '{print $1}' "/proc/$INSTANCE_PID/task/$INSTANCE_PID/children" 2>/dev/null)
   BASE_URL=http://127.0.0.1:$port
   say "started build/file-service under $INSTANCE at $BASE_URL (pid ${SERVER_PID:-?}; log $log)"
 }

@@ -24,7 +24,10 @@ def run(script, stages, base_url, results_dir, env=None):
     cmd = [os.environ.get("K6", "k6"), "run", "--quiet", "--no-usage-report",
            "-e", "BASE_URL=" + base_url, "-e", "STAGES=" + stages_arg(stages),
            "-e", "RESULTS_DIR=" + results_dir]
-    for k, v in (env or {}).items():
+    env = dict(env or {})
+    if os.environ.get("FSVC_API_KEY"):
+        env["FSVC_API_KEY"] = os.environ["FSVC_API_KEY"]
+    for k, v in env.items():
         cmd += ["-e", "%s=%s" % (k, v)]
     cmd.append(os.path.join(K6_DIR, script))
     total = sum(s for s, _ in stages)
