@@ -17,7 +17,7 @@ test_pkgs=(
   python3 clang libclang-rt-14-dev
   golang-go golang-github-google-pprof-dev
   prometheus docker-compose yamllint
-  nginx-light wrk hey procps util-linux
+  nginx-light wrk hey curl nodejs procps util-linux
 )
 
 want=("${build_pkgs[@]}")

@@ -15,7 +15,11 @@
 # Environment: BASE_URL (default http://127.0.0.1:8080), FSVC_API_KEY (sent as
 # "Authorization: Bearer KEY"; an admin key, for /metrics/reset and /debug/pprof; with
 # --instance a fresh one is made), FILE_SIZE_KB, SOAK_SECONDS,
-# SLOW_SECONDS, SLOW_FILE_MB, SLOW_RATE, BREAK_ERROR_RATE, BREAK_P95_MS, K6 (k6 binary).
+# SLOW_SECONDS, SLOW_FILE_MB, SLOW_RATE, BREAK_ERROR_RATE, BREAK_P95_MS, K6 (k6 binary),
+# FSVC_BENCH (the microbenchmark binary, default build/bench/fsvc_bench), SERVER_PID (pid of
+# a local server at BASE_URL: memory from /proc when /metrics/memory is missing),
+# FSVC_RESULTS_DIR, FSVC_PROFILES_DIR, FSVC_BASELINES_DIR (default stress-tests/results,
+# profiles, stress-tests/baselines).
 # Exit status: 0 all scenarios ran and passed their checks (and no regression failure with
 # --fail-on-regression); 1 a check or (with --fail-on-regression) a regression failed;
 # 2 usage error, missing tool, or a server that does not answer / a scenario that could not run.
@@ -25,8 +29,9 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 LIB=$HERE/lib
-RESULTS=$HERE/results
-PROFILES=$REPO/profiles
+RESULTS=${FSVC_RESULTS_DIR:-$HERE/results}
+PROFILES=${FSVC_PROFILES_DIR:-$REPO/profiles}
+BASELINES=${FSVC_BASELINES_DIR:-$HERE/baselines}
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=python3
 ALL=(ping upload read batch soak breaking slow compare bench)
@@ -74,7 +79,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 # --- the service: ours (--instance) or BASE_URL --------------------------------------------
 BASE_URL=${BASE_URL:-http://127.0.0.1:8080}
 BASE_URL=${BASE_URL%/}
-SERVER_PID="" INSTANCE_PID="" DATA_DIR="" PEER_DIR="" PEER_PIDFILES=()
+SERVER_PID=${SERVER_PID:-} INSTANCE_PID="" DATA_DIR="" PEER_DIR="" PEER_PIDFILES=()
 
 stop_instance() {
   [[ -n $INSTANCE_PID ]] || return 0
@@ -196,15 +201,11 @@ start_peers() {
 }
 
 run_bench() {
-  local bin=$REPO/build/bench/fsvc_bench
+  local bin=${FSVC_BENCH:-$REPO/build/bench/fsvc_bench}
   if [[ ! -x $bin ]]; then
-    if [[ -f $REPO/build/build.ninja ]]; then
-      say "building fsvc_bench (ninja -C build fsvc_bench)"
-      ninja -C "$REPO/build" -j2 fsvc_bench >/dev/null || { say "fsvc_bench does not build"; return 2; }
-    else
-      say "$bin is missing: build it with scripts/build.sh"
-      return 2
-    fi
+    say "$bin is missing: configure with benchmarks on and build it, e.g." \
+      "scripts/build.sh -DFSVC_BUILD_BENCH=ON (or set FSVC_BENCH=path/to/fsvc_bench)"
+    return 2
   fi
   local args=(--benchmark_out="$RESULTS/bench_fsvc_bench.json" --benchmark_out_format=json)
   ((QUICK)) && args+=(--benchmark_min_time=0.01)
@@ -228,7 +229,7 @@ COMMON=(--base-url "$BASE_URL" --loadgen "$LOADGEN" --results-dir "$RESULTS"
 status=0 ran=()
 T0=$SECONDS
 for s in "${SCENARIOS[@]}"; do
-  say "=== $s ($LOADGEN$( ((QUICK)) && echo ", quick")$([[ -n $INSTANCE ]] && echo ", $INSTANCE")) ==="
+  say "=== $s ($([[ $s == bench ]] && echo fsvc_bench || echo "$LOADGEN")$( ((QUICK)) && echo ", quick")$([[ -n $INSTANCE ]] && echo ", $INSTANCE")) ==="
   if [[ $s == bench ]]; then
     run_bench || status=2
     continue
@@ -249,7 +250,7 @@ done
 say "scenarios took $((SECONDS - T0)) s"
 
 if ((${#ran[@]})); then
-  cmp_args=(--results "$RESULTS" --baselines "$HERE/baselines")
+  cmp_args=(--results "$RESULTS" --baselines "$BASELINES")
   ((UPDATE)) && cmp_args+=(--update)
   "$PY" "$LIB/baseline.py" "${cmp_args[@]}" "${ran[@]}"
   cmp_rc=$?

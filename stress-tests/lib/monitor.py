@@ -57,7 +57,7 @@ class Monitor:
 
     def _loop(self):
         tick = 0
-        every = 1 if self._tty else 5
+        every = 1 if self._tty else 2
         while not self._stop.wait(self.interval):
             elapsed = self._sample()
             rate = self._rate()
