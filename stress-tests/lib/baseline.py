@@ -24,6 +24,15 @@ BASELINE_KEYS = ("schema", "scenario", "timestamp", "git_commit", "instance_prof
                  "threads", "lost_files", "stages", "extra")
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def shown(path):
+    """A path relative to the repository when inside it, else absolute."""
+    full = os.path.abspath(path)
+    return os.path.relpath(full, REPO) if full.startswith(REPO + os.sep) else full
+
+
 def baseline_path(baselines, doc):
     return os.path.join(baselines, doc["scenario"] + (".quick" if doc["quick"] else "") + ".json")
 
@@ -118,9 +127,9 @@ def main():
                 base = json.load(f)
         if base is None:
             cmp = {"baseline": None, "note": "no baseline yet (%s); store one with "
-                   "--update-baseline" % os.path.relpath(bpath), "findings": []}
+                   "--update-baseline" % shown(bpath), "findings": []}
         else:
-            cmp = {"baseline": os.path.relpath(bpath), "baseline_commit": base.get("git_commit"),
+            cmp = {"baseline": shown(bpath), "baseline_commit": base.get("git_commit"),
                    "baseline_timestamp": base.get("timestamp"),
                    "findings": compare(doc, base)}
             notes = [k for k in ("instance_profile", "load_generator")
@@ -145,7 +154,7 @@ def main():
             with open(bpath, "w") as f:
                 json.dump(trimmed(doc), f, indent=1, sort_keys=True)
                 f.write("\n")
-            print("   baseline updated: %s" % os.path.relpath(bpath))
+            print("   baseline updated: %s" % shown(bpath))
     with open(os.path.join(a.results, "comparison.json"), "w") as f:
         json.dump(summary, f, indent=1)
     return 1 if failed else 0

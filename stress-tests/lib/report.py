@@ -121,8 +121,6 @@ def baseline_of(doc):
     if not path:
         return None
     full = path if os.path.isabs(path) else os.path.join(result.REPO, path)
-    if not os.path.exists(full):
-        full = os.path.join(os.getcwd(), path)
     try:
         with open(full) as f:
             return json.load(f)
@@ -157,7 +155,7 @@ def table(rows, header):
     return "<table><tr>%s</tr>%s</table>" % (h, body)
 
 
-def scenario_section(doc):
+def scenario_section(doc, out_dir):
     s = doc["scenario"]
     cmp = doc.get("baseline_comparison") or {}
     verdict = cmp.get("verdict", "none")
@@ -202,7 +200,7 @@ def scenario_section(doc):
         if isinstance(f, str) and f.endswith(".pb.gz"):
             shown = "%s &mdash; <code>go tool pprof -http=127.0.0.1:9090 %s</code>" % (esc(f), esc(f))
         elif isinstance(f, str) and f.endswith((".svg", ".html")):
-            shown = '<a href="%s">%s</a>' % (esc(os.path.relpath(f, os.path.dirname(OUT))), esc(f))
+            shown = '<a href="%s">%s</a>' % (esc(os.path.relpath(f, out_dir)), esc(f))
         else:
             shown = esc(f)
         facts.append(("", ["profile: " + esc(kind), shown]))
@@ -255,10 +253,7 @@ border-radius:4px;background:#e2e8f0}.badge.ok{background:#c6f6d5}.badge.warn{ba
 .chart{border:1px solid #e2e8f0;background:#fff}.ax{font-size:10px;fill:#4a5568}
 .meta{color:#4a5568}code{font-size:12px;word-break:break-all}section{margin-top:28px}"""
 
-OUT = ""
-
-
-def render(results_dir):
+def render(results_dir, out_dir):
     docs = []
     for path in glob.glob(os.path.join(results_dir, "*.json")):
         try:
@@ -272,21 +267,20 @@ def render(results_dir):
     body = ["<h1>file-service load report</h1>",
             "<p>Scenarios run by <code>stress-tests/run.sh</code>; figures are client-side "
             "(load generator) except memory, which the service reports (or /proc).</p>",
-            summary_table(docs)] + [scenario_section(d) for d in docs] + [bench_section(results_dir)]
+            summary_table(docs)] + [scenario_section(d, out_dir) for d in docs] + [bench_section(results_dir)]
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>file-service "
             "load report</title><style>%s</style></head><body>%s</body></html>\n"
             % (CSS, "".join(body)))
 
 
 def main():
-    global OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
     ap.add_argument("--out")
     a = ap.parse_args()
-    OUT = a.out or os.path.join(a.results, "report.html")
-    page = render(a.results)
-    with open(OUT, "w") as f:
+    out = a.out or os.path.join(a.results, "report.html")
+    page = render(a.results, os.path.dirname(os.path.abspath(out)))
+    with open(out, "w") as f:
         f.write(page)
     return 0
 
