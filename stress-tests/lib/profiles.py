@@ -3,7 +3,8 @@
 Contract: files land in PROFILES_DIR as <scenario>_cpu.pb.gz, <scenario>_heap.pb.gz,
 <scenario>_cpu_flame.<svg|html>, <scenario>_heap_flame.<svg|html>; a profile the server
 does not offer is recorded as "unavailable" (404) or as the error it gave, never faked.
-The CPU profile and the CPU flame graph are taken one after the other (the server runs
+The CPU profile covers 40 % of the scenario (at most MAX_CPU_SECONDS); it and the CPU flame
+graph are taken one after the other (the server runs
 one CPU profile at a time). For each file the `go tool pprof -http` command is printed.
 """
 import os
@@ -12,6 +13,9 @@ import threading
 import time
 
 from service import UNAVAILABLE
+
+# Longer captures add little to a profile and the server caps them anyway.
+MAX_CPU_SECONDS = 60
 
 
 def _save(service, path, out_base, timeout):
@@ -41,7 +45,7 @@ class ProfileCollector:
 
     def start(self, duration):
         os.makedirs(self.out_dir, exist_ok=True)
-        seconds = max(1, int(duration * 0.4))
+        seconds = max(1, min(MAX_CPU_SECONDS, int(duration * 0.4)))
         lead = min(duration * 0.1, 5.0)
 
         def capture():
