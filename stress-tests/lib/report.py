@@ -1,13 +1,14 @@
 """Renders stress-tests/results/report.html from the scenario results in the results folder.
 
-usage: report.py --results DIR [--out FILE]
+usage: report.py --results DIR [--out FILE] [--markdown]
 
 Contract: one self-contained page (inline CSS and SVG, no scripts, nothing fetched): a
 summary table, then per scenario three SVG charts (memory over time, latency percentiles
 against the baseline, throughput per stage), its checks, the baseline comparison with
 warnings and failures highlighted, scenario extras and links to the profiles; the
 microbenchmark table when results/bench_*.json exist. Only files whose "schema" is
-result.SCHEMA are read as scenario results.
+result.SCHEMA are read as scenario results. --markdown prints the summary table as Markdown
+instead (for READMEs) and writes nothing.
 """
 import argparse
 import glob
@@ -253,7 +254,7 @@ border-radius:4px;background:#e2e8f0}.badge.ok{background:#c6f6d5}.badge.warn{ba
 .chart{border:1px solid #e2e8f0;background:#fff}.ax{font-size:10px;fill:#4a5568}
 .meta{color:#4a5568}code{font-size:12px;word-break:break-all}section{margin-top:28px}"""
 
-def render(results_dir, out_dir):
+def load_results(results_dir):
     docs = []
     for path in glob.glob(os.path.join(results_dir, "*.json")):
         try:
@@ -264,6 +265,27 @@ def render(results_dir, out_dir):
         if isinstance(d, dict) and d.get("schema") == result.SCHEMA:
             docs.append(d)
     docs.sort(key=lambda d: ORDER.index(d["scenario"]) if d["scenario"] in ORDER else 99)
+    return docs
+
+
+def markdown(docs):
+    lines = ["| scenario | peak conns | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | "
+             "RSS base→peak MB | slope MB/s | threads peak | lost |", "|" + "---|" * 12]
+    for d in docs:
+        lat = d.get("latency_ms") or {}
+        m = d["memory"]
+        conns = max((st["connections"] for st in d.get("stages") or []), default=None)
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s→%s | %s | %s | %s |" % (
+            d["scenario"], conns, num(d["throughput"]["requests_per_sec"], "%.0f"),
+            num(lat.get("p50")), num(lat.get("p95")), num(lat.get("p99")), num(lat.get("max")),
+            num(d["errors"]["rate"] * 100, "%.2f%%"), num(m["baseline_mb"], "%.1f"),
+            num(m["peak_mb"], "%.1f"), num(m["slope_mb_per_s"], "%.4f"), d["threads"]["peak"],
+            d["lost_files"] if d["lost_files"] is not None else "-"))
+    return "\n".join(lines) + "\n"
+
+
+def render(results_dir, out_dir):
+    docs = load_results(results_dir)
     body = ["<h1>file-service load report</h1>",
             "<p>Scenarios run by <code>stress-tests/run.sh</code>; figures are client-side "
             "(load generator) except memory, which the service reports (or /proc).</p>",
@@ -277,7 +299,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
     ap.add_argument("--out")
+    ap.add_argument("--markdown", action="store_true")
     a = ap.parse_args()
+    if a.markdown:
+        sys.stdout.write(markdown(load_results(a.results)))
+        return 0
     out = a.out or os.path.join(a.results, "report.html")
     page = render(a.results, os.path.dirname(os.path.abspath(out)))
     with open(out, "w") as f:
