@@ -6,6 +6,7 @@
 #include "api/files_api.h"
 #include "api/folders_api.h"
 #include "api/ops_api.h"
+#include "auth/auth_middleware.h"
 #include "config/config.h"
 #include "http/server.h"
 #include "platform/cgroup.h"
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
   }
 
   HttpServer server(config);
+  if (auto auth = InstallAccessControl(server, config); !auth) {
+    LogError(auth.error().message);
+    return 2;
+  }
   RegisterOpsRoutes(server, **store, config);
   RegisterFileRoutes(server, **store, config);
   RegisterFolderRoutes(server, **store, config);

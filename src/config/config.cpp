@@ -95,6 +95,14 @@ Option Text(std::string_view flag, std::string_view env, std::string_view help,
           [=](const Config& c) { return c.*field; }};
 }
 
+// Text whose value --help must not print (API keys).
+Option Secret(std::string_view flag, std::string_view env, std::string_view help,
+              std::string Config::*field) {
+  Option o = Text(flag, env, help, field);
+  o.show = [=](const Config& c) { return std::string((c.*field).empty() ? "" : "(set)"); };
+  return o;
+}
+
 const std::vector<Option>& Options() {
   static const std::vector<Option> options = {
       Text("host", "HOST", "address to listen on", &Config::host),
@@ -128,6 +136,12 @@ const std::vector<Option>& Options() {
            &Config::disable_rate_limiter),
       Bool("server-timing", "SERVER_TIMING", "add a Server-Timing header to responses",
            &Config::server_timing),
+      Bool("auth", "AUTH", "require API keys (AUTH=off serves every route to anyone)",
+           &Config::auth),
+      Text("api-keys-file", "API_KEYS_FILE",
+           "file of API keys, lines 'role:KEY' or 'role sha256:HEX'", &Config::api_keys_file),
+      Secret("api-keys", "API_KEYS", "API keys as comma-separated 'role:KEY' entries",
+             &Config::api_keys),
       Text("log-level", "LOG_LEVEL", "error, warn, info or debug", &Config::log_level),
   };
   return options;

@@ -37,6 +37,11 @@ struct Config {
   int default_page_size = 100;
   int max_header_bytes = 8192;  // cpp-httplib's own line limit binds too
 
+  // Access control (src/auth): on unless AUTH=off is set explicitly.
+  bool auth = true;
+  std::string api_keys_file;  // lines "role:KEY" or "role sha256:HEX"
+  std::string api_keys;       // the same entries, comma-separated
+
   // Features.
   bool enable_profiling = false;
   bool disable_rate_limiter = false;

@@ -60,6 +60,8 @@ bool ServerProcess::Start() {
   argv.push_back("--host=127.0.0.1");
   argv.push_back("--port=0");
   argv.push_back("--data-dir=" + data_dir_);
+  // Access control is off unless a test turns it on (auth_test).
+  argv.push_back("--auth=off");
   for (const auto& a : options_.args) argv.push_back(a);
 
   pid_ = ::fork();
