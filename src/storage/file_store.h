@@ -99,6 +99,7 @@ class FileStore {
   Status CheckDatabase();
   Status CheckDataDir();
   const StoreStats& recovery() const { return recovery_; }
+  const std::string& data_dir() const { return blobs_->root(); }
 
   // Called with a path after its content changed or it was deleted.
   void AddChangeListener(std::function<void(std::string_view path)> listener);
