@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The test suite under sanitizers; any report fails it.
+#   asan: everything (unit + integration, the server binary included) built
+#         with -DFSVC_SANITIZE=address,undefined into build-asan/
+#   tsan: the concurrency-heavy tests built with -DFSVC_SANITIZE=thread into
+#         build-tsan/ (TSAN_TESTS, a ctest -R regex, says which)
+# jemalloc and the CPU profiler are switched off in both builds (CMake does
+# that for FSVC_SANITIZE). Reports from every process, the servers the
+# integration tests start included, are written to <build>/sanitizer-reports/
+# and printed at the end.
+#   scripts/sanitize.sh [asan|tsan|all]      (default all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-all}"
+# Tests whose point is a memory bound or a kernel OOM kill: the sanitizers'
+# shadow memory and quarantine make their figures meaningless.
+ASAN_EXCLUDE="${ASAN_EXCLUDE:-MemoryBound|Oom|OOM|PeakRss|InstanceTest}"
+TSAN_TESTS="${TSAN_TESTS:-UrlCache|LruMap|RateLimiter|Histogram|RequestMetrics|ThreadShard|MetadataStore|FileStore|Concurrent|CrashRecovery|FaultTest.Clients|Parallel}"
+
+run_suite() {  # build-dir sanitizer ctest-args...
+  local build="$1" sanitize="$2"
+  shift 2
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFSVC_BUILD_BENCH=OFF \
+    -DFSVC_SANITIZE="$sanitize" -DCMAKE_CXX_FLAGS="-fno-sanitize-recover=all" >/dev/null
+  ninja -C "$build" -j"$(nproc)" file-service unit_tests integration_tests
+  local reports="$PWD/$build/sanitizer-reports"
+  rm -rf "$reports" && mkdir -p "$reports"
+  local start=$SECONDS status=0
+  ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:quarantine_size_mb=64:log_path=$reports/asan" \
+  UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan" \
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan" \
+    ctest --test-dir "$build" --output-on-failure --timeout 900 -j1 "$@" || status=$?
+  echo "== $build: ctest took $((SECONDS - start))s"
+  if compgen -G "$reports/*" >/dev/null; then
+    for r in "$reports"/*; do
+      echo "---- $r"
+      head -n 80 "$r"
+    done
+    echo "sanitizer reports in $reports" >&2
+    status=1
+  fi
+  return "$status"
+}
+
+status=0
+if [[ "$mode" == asan || "$mode" == all ]]; then
+  run_suite build-asan address,undefined -E "$ASAN_EXCLUDE" || status=1
+fi
+if [[ "$mode" == tsan || "$mode" == all ]]; then
+  run_suite build-tsan thread -R "$TSAN_TESTS" || status=1
+fi
+exit "$status"
