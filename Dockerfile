@@ -3,9 +3,10 @@
 # The build stage installs exactly the packages scripts/install-deps.sh lists
 # (by running it), so the image and a developer machine build alike. The
 # runtime stage carries only the shared libraries the binary links, plus curl
-# for the health check. Configuration is by environment (HOST, PORT,
-# DATA_DIR, THREADS, MAX_UPLOAD_BYTES, ENABLE_PROFILING, DISABLE_RATE_LIMITER);
-# thread and cache sizes default from the container's cgroup limits.
+# for the health check and binutils (addr2line puts file:line in profiles).
+# Configuration is by environment (HOST, PORT, DATA_DIR, THREADS,
+# MAX_UPLOAD_BYTES, ENABLE_PROFILING, DISABLE_RATE_LIMITER); thread and cache
+# sizes default from the container's cgroup limits.
 
 FROM debian:bookworm-slim AS build
 COPY scripts/install-deps.sh /tmp/install-deps.sh
@@ -20,7 +21,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libcpp-httplib0.11 libsqlite3-0 libssl3 zlib1g libjemalloc2 libgoogle-perftools4 curl \
+      libcpp-httplib0.11 libsqlite3-0 libssl3 zlib1g libjemalloc2 libgoogle-perftools4 curl binutils \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /data --shell /usr/sbin/nologin fsvc \
  && mkdir -p /data \

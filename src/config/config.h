@@ -46,6 +46,9 @@ struct Config {
   bool enable_profiling = false;
   bool disable_rate_limiter = false;
   bool server_timing = false;
+  // Profiling (/debug/pprof): cap on ?seconds=, and the mean bytes between heap samples.
+  int pprof_max_seconds = 120;
+  uint64_t heap_sample_bytes = uint64_t{512} << 10;
   std::string log_level = "info";
 
   // What the defaults were derived from; reported by /health.

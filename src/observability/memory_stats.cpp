@@ -65,7 +65,9 @@ nlohmann::json OrNull(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-nlohmann::json Json(const MemoryStats& s) {
+}  // namespace
+
+nlohmann::json MemoryStatsJson(const MemoryStats& s) {
   nlohmann::json j;
   j["rss_bytes"] = OrNull(s.rss_bytes);
   j["peak_rss_bytes"] = OrNull(s.peak_rss_bytes);
@@ -86,8 +88,6 @@ nlohmann::json Json(const MemoryStats& s) {
                  {"memory_usage_bytes", OrNull(s.cgroup.usage_bytes)}};
   return j;
 }
-
-}  // namespace
 
 #ifdef FSVC_HAVE_JEMALLOC
 
@@ -134,6 +134,10 @@ Status PurgeArenas() {
 
 #endif
 
+CgroupMemory ReadCgroupMemory(const MachineLimits& limits) {
+  return {limits.cgroup_version, limits.memory_limit_bytes, ReadCgroupMemoryUsage(limits)};
+}
+
 MemoryStats ReadMemoryStats(const CgroupMemory& cgroup) {
   MemoryStats s;
   const std::string status = "\n" + ReadFile("/proc/self/status");
@@ -148,7 +152,7 @@ MemoryStats ReadMemoryStats(const CgroupMemory& cgroup) {
 }
 
 std::string ToJson(const MemoryStats& stats) {
-  return Json(stats).dump();
+  return MemoryStatsJson(stats).dump();
 }
 
 void WritePrometheus(const MemoryStats& s, PrometheusText& out) {
@@ -188,8 +192,8 @@ Result<PurgeReport> PurgeAndReport(const std::function<CgroupMemory()>& read_cgr
 
 std::string ToJson(const PurgeReport& report) {
   nlohmann::json j;
-  j["before"] = Json(report.before);
-  j["after"] = Json(report.after);
+  j["before"] = MemoryStatsJson(report.before);
+  j["after"] = MemoryStatsJson(report.after);
   auto rss = [](const MemoryStats& s) { return static_cast<int64_t>(s.rss_bytes.value_or(0)); };
   j["rss_released_bytes"] = rss(report.before) - rss(report.after);
   return j.dump();

@@ -9,10 +9,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "observability/prometheus_text.h"
+#include "platform/cgroup.h"
 #include "util/error.h"
 
 namespace fsvc {
@@ -41,8 +43,12 @@ struct MemoryStats {
   CgroupMemory cgroup;
 };
 
+// The cgroup's memory limit and current usage, as `limits` (read at start) locate them.
+CgroupMemory ReadCgroupMemory(const MachineLimits& limits);
+
 MemoryStats ReadMemoryStats(const CgroupMemory& cgroup);
 std::optional<JemallocStats> ReadJemallocStats();
+nlohmann::json MemoryStatsJson(const MemoryStats& stats);
 std::string ToJson(const MemoryStats& stats);
 void WritePrometheus(const MemoryStats& stats, PrometheusText& out);
 
