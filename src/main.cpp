@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "http/server.h"
 #include "platform/cgroup.h"
+#include "platform/fd_limit.h"
 #include "platform/signals.h"
 #include "storage/file_store.h"
 #include "util/log.h"
@@ -18,6 +19,8 @@ using namespace fsvc;
 
 int main(int argc, char** argv) {
   InstallProcessSignals();
+  // Every connection is a descriptor; the usual soft limit of 1024 would cap them.
+  const auto fd_limit = RaiseFdLimit();
   const MachineLimits limits = ReadMachineLimits();
   auto parsed =
       ParseConfig(std::vector<std::string>(argv + 1, argv + argc), ProcessEnvironment(), limits);
@@ -34,7 +37,8 @@ int main(int argc, char** argv) {
   LogInfo("limits: cgroup " + limits.cgroup_version + ", " +
           std::to_string(limits.EffectiveCpus()) + " CPUs, " +
           std::to_string(limits.EffectiveMemory() >> 20) + " MiB; " +
-          std::to_string(config.threads) + " threads");
+          std::to_string(config.threads) + " threads; fd limit " +
+          (fd_limit ? std::to_string(*fd_limit) : fd_limit.error().message));
 
   auto store = FileStore::Open({config.data_dir, 4});
   if (!store) {

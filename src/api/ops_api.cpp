@@ -26,7 +26,8 @@ void RegisterOpsRoutes(HttpServer& server, FileStore& store, const Config& confi
   r.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kPong, "application/json");
   });
-  r.Get("/health", [&store, &config, started](const httplib::Request&, httplib::Response& res) {
+  r.Get("/health", [&server, &store, &config, started](const httplib::Request&,
+                                                        httplib::Response& res) {
     const Status database = store.CheckDatabase();
     const Status data_dir = store.CheckDataDir();
     const bool ready = database.ok() && data_dir.ok();
@@ -39,7 +40,8 @@ void RegisterOpsRoutes(HttpServer& server, FileStore& store, const Config& confi
                             {{"database", database ? "ok" : database.error().message},
                              {"data_dir", data_dir ? "ok" : data_dir.error().message}}},
                            {"threads", config.threads},
-                           {"limits", LimitsJson(config.limits)}};
+                           {"limits", LimitsJson(config.limits)},
+                           {"server", ServerStatsJson(server.Stats())}};
     SendJson(res, ready ? 200 : 503, body);
   });
 }

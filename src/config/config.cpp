@@ -120,6 +120,17 @@ const std::vector<Option>& Options() {
           3600),
       Int("write-timeout", "WRITE_TIMEOUT", "seconds a write to a stalled reader may block",
           &Config::write_timeout_sec, 1, 3600),
+      Int("header-timeout", "HEADER_TIMEOUT", "seconds a request header may take to arrive",
+          &Config::header_timeout_sec, 1, 3600),
+      Int("max-connections", "MAX_CONNECTIONS", "open connections (default: from memory, fd limit)",
+          &Config::max_connections, 1, 1 << 22),
+      Int("admission-queue", "ADMISSION_QUEUE", "requests waiting for a thread before 503s",
+          &Config::admission_queue, 1, 1 << 22),
+      Int("max-concurrent-uploads", "MAX_CONCURRENT_UPLOADS", "uploads at once (default: from memory)",
+          &Config::max_concurrent_uploads, 1, 1 << 20),
+      Size("max-upload-inflight-bytes", "MAX_UPLOAD_INFLIGHT_BYTES",
+           "bytes declared by uploads in progress (default: from memory)",
+           &Config::max_upload_inflight_bytes),
       Int("shutdown-grace", "SHUTDOWN_GRACE", "seconds in-flight requests get on SIGTERM",
           &Config::shutdown_grace_sec, 0, 3600),
       Size("max-upload-bytes", "MAX_UPLOAD_BYTES", "largest accepted upload (K/M/G suffix)",
@@ -160,6 +171,23 @@ int DeriveThreads(const MachineLimits& l) {
   const uint64_t by_memory = l.EffectiveMemory() / (4u << 20);  // 4 MiB per connection
   const uint64_t by_cpu = static_cast<uint64_t>(cpus * 64);
   return static_cast<int>(std::clamp<uint64_t>(std::min(by_memory, by_cpu), 16, 1024));
+}
+
+// Connection limits: an open connection costs ~64 KiB at worst (kernel
+// socket buffers charged to the cgroup, read-ahead, bookkeeping); requests
+// waiting for a thread cost a queue entry each but add latency, so half the
+// connections may wait. An upload holds a thread, buffers and unsynced page
+// cache: 1/16 MiB of memory per upload slot, half of memory in declared bytes.
+void DeriveConnectionLimits(Config& c) {
+  const uint64_t memory = c.limits.EffectiveMemory();
+  if (c.max_connections == 0) {
+    c.max_connections = static_cast<int>(std::clamp<uint64_t>(memory >> 16, 256, 1 << 20));
+  }
+  if (c.admission_queue == 0) c.admission_queue = std::max(64, c.max_connections / 2);
+  if (c.max_concurrent_uploads == 0) {
+    c.max_concurrent_uploads = static_cast<int>(std::clamp<uint64_t>(memory >> 24, 4, 1024));
+  }
+  if (c.max_upload_inflight_bytes == 0) c.max_upload_inflight_bytes = memory / 2;
 }
 
 }  // namespace
@@ -215,6 +243,7 @@ Result<ParsedConfig> ParseConfig(const std::vector<std::string>& args,
     if (auto s = it->set(c, value); !s) return s.error();
   }
   if (c.default_page_size > c.max_page_size) c.default_page_size = c.max_page_size;
+  DeriveConnectionLimits(c);
   return parsed;
 }
 

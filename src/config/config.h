@@ -27,6 +27,12 @@ struct Config {
   int keep_alive_timeout_sec = 5;
   int read_timeout_sec = 30;
   int write_timeout_sec = 60;  // long: slow readers are still served
+  // Connection handling (src/http/connection_server.h); 0 = derived.
+  int header_timeout_sec = 10;  // whole request header, from its first byte
+  int max_connections = 0;      // open at once; beyond: 503 + close
+  int admission_queue = 0;      // requests waiting for a thread; beyond: 503
+  int max_concurrent_uploads = 0;
+  uint64_t max_upload_inflight_bytes = 0;  // declared by uploads in progress
   int shutdown_grace_sec = 10;
 
   // Storage.

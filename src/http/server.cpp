@@ -1,8 +1,11 @@
 #include "http/server.h"
 
-#include <sys/socket.h>
+#include <algorithm>
 
+#include "http/connection_server.h"
 #include "http/error_response.h"
+#include "http/upload_gate.h"
+#include "platform/fd_limit.h"
 
 namespace fsvc {
 namespace {
@@ -10,12 +13,28 @@ namespace {
 // Body size allowed on routes that do not stream: JSON requests only.
 constexpr uint64_t kSmallBodyLimit = 1 << 20;
 
-// httplib keeps the listening socket protected; reaching it is the only way
-// to raise the backlog 0.11.4 hard-codes to 5.
-class ListenSocketServer : public httplib::Server {
- public:
-  bool SetBacklog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
-};
+// Descriptors kept free for the listener, data files, SQLite and logs.
+constexpr uint64_t kReservedFds = 128;
+// A pool thread blocked on a stalled client stays this long before retiring.
+constexpr std::chrono::seconds kPoolIdleTimeout{30};
+
+ConnectionLimits LimitsFrom(const Config& c) {
+  ConnectionLimits l;
+  const auto max_threads = static_cast<size_t>(c.threads);
+  const auto cpus = static_cast<size_t>(std::max(1.0, c.limits.EffectiveCpus()));
+  // Every connection is a descriptor: the fd limit binds before memory can.
+  const uint64_t fds = CurrentFdLimit();
+  const uint64_t by_fds = fds > 2 * kReservedFds ? fds - kReservedFds : fds / 2;
+  l.max_connections = std::min<uint64_t>(static_cast<uint64_t>(c.max_connections), by_fds);
+  // No more requests can wait than there are connections to send them.
+  l.pool = {std::min(max_threads, 2 * cpus), max_threads,
+            std::min(static_cast<size_t>(c.admission_queue), l.max_connections), kPoolIdleTimeout};
+  l.max_requests_per_connection = static_cast<size_t>(c.keep_alive_max_requests);
+  l.reactor = {std::chrono::seconds(c.header_timeout_sec),
+               std::chrono::seconds(c.keep_alive_timeout_sec)};
+  l.stream = {std::chrono::seconds(c.read_timeout_sec), std::chrono::seconds(c.write_timeout_sec)};
+  return l;
+}
 
 thread_local std::chrono::steady_clock::time_point t_request_start;
 
@@ -44,9 +63,13 @@ Error StatusError(int status) {
 
 class HttpServer::Impl {
  public:
-  explicit Impl(const Config& c) : config(c) {}
+  explicit Impl(const Config& c)
+      : config(c),
+        svr(LimitsFrom(c)),
+        uploads({static_cast<uint64_t>(c.max_concurrent_uploads), c.max_upload_inflight_bytes}) {}
   const Config& config;
-  ListenSocketServer svr;
+  ConnectionServer svr;
+  UploadGate uploads;
   std::vector<std::string> large_body_prefixes;
   std::vector<Middleware> middleware;
   std::vector<Observer> observers;
@@ -81,26 +104,40 @@ class HttpServer::Impl {
     for (const auto& m : middleware) {
       if (m(req, res)) return httplib::Server::HandlerResponse::Handled;
     }
+    if (AllowsLargeBody(req.path) && (length > 0 || req.has_header("Transfer-Encoding"))) {
+      return AdmitUpload(length, res);
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  // The permit lives with the connection until the response has been sent.
+  httplib::Server::HandlerResponse AdmitUpload(uint64_t length, httplib::Response& res) {
+    Connection* conn = ConnectionServer::Current();
+    auto permit = uploads.TryAcquire(length);
+    if (permit && conn) {
+      conn->upload_permit.emplace(std::move(*permit));
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    if (!permit) {
+      res.set_header("Retry-After", "1");
+      res.set_header("Connection", "close");  // the body stays unread
+      SendError(res, {Errc::kUnavailable, "too many uploads in progress, retry shortly"});
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   }
 };
 
 HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(config)) {
   auto& svr = impl_->svr;
-  const int threads = config.threads;
-  // httplib takes ownership of the queue it is handed and deletes it.
-  svr.new_task_queue = [threads] {
-    return std::make_unique<httplib::ThreadPool>(threads).release();
-  };
   svr.set_tcp_nodelay(true);
   svr.set_socket_options([](socket_t sock) {
     int on = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   });
   svr.set_keep_alive_max_count(static_cast<size_t>(config.keep_alive_max_requests));
+  // What httplib announces in Keep-Alive; ConnectionServer enforces both.
   svr.set_keep_alive_timeout(config.keep_alive_timeout_sec);
-  svr.set_read_timeout(config.read_timeout_sec);
-  svr.set_write_timeout(config.write_timeout_sec);
   svr.set_payload_max_length(static_cast<size_t>(config.max_upload_bytes + kSmallBodyLimit));
 
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -129,6 +166,9 @@ HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(conf
       });
   svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     const auto elapsed = std::chrono::steady_clock::now() - t_request_start;
+    if (res.get_header_value("Connection") == "close") {
+      if (Connection* conn = ConnectionServer::Current()) conn->close_after_response = true;
+    }
     for (const auto& o : impl_->observers) o(req, res, elapsed);
   });
 }
@@ -171,8 +211,15 @@ void HttpServer::AddMiddleware(Middleware m) {
 void HttpServer::AddObserver(Observer o) {
   impl_->observers.push_back(std::move(o));
 }
-void HttpServer::SetTaskQueueFactory(std::function<httplib::TaskQueue*()> factory) {
-  impl_->svr.new_task_queue = std::move(factory);
+ServerStats HttpServer::Stats() const {
+  ServerStats s = impl_->svr.Stats();
+  const UploadGate::Figures u = impl_->uploads.Snapshot();
+  s.uploads_in_flight = u.uploads;
+  s.upload_bytes_in_flight = u.bytes;
+  s.max_uploads = u.limits.max_uploads;
+  s.max_upload_bytes_in_flight = u.limits.max_bytes;
+  s.uploads_rejected = u.refused;
+  return s;
 }
 
 Result<int> HttpServer::Bind() {
@@ -189,6 +236,7 @@ Result<int> HttpServer::Bind() {
   if (!svr.SetBacklog(c.listen_backlog)) {
     return Error{Errc::kInternal, "cannot raise the listen backlog"};
   }
+  if (auto started = svr.Start(); !started) return started.error();
   impl_->port = port;
   return port;
 }

@@ -1,10 +1,12 @@
 // cpp-httplib, configured for this service.
 //
 // Fixes 0.11.4's harmful defaults (TCP_NODELAY off, listen backlog 5, five
-// requests per connection, 5 s write timeout), answers every error httplib
-// raises itself with the JSON envelope, refuses large bodies on routes that
-// do not stream them (httplib would buffer them in memory), and runs
-// middleware before routing and observers after each response.
+// requests per connection, 5 s write timeout, a thread held by every open
+// connection: see connection_server.h), answers every error httplib raises
+// itself with the JSON envelope, refuses large bodies on routes that do not
+// stream them (httplib would buffer them in memory), bounds concurrent
+// uploads (503 + Retry-After beyond the limits), and runs middleware before
+// routing and observers after each response.
 #pragma once
 
 #include <httplib.h>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "http/server_stats.h"
 #include "util/error.h"
 
 namespace fsvc {
@@ -42,8 +45,8 @@ class HttpServer {
   void AllowLargeBodies(std::string prefix);
   void AddMiddleware(Middleware m);
   void AddObserver(Observer o);
-  // Replaces httplib's task queue (the thread pool); called before Bind.
-  void SetTaskQueueFactory(std::function<httplib::TaskQueue*()> factory);
+  // Threads, queue, connections, refusals, timeouts, uploads; any thread.
+  ServerStats Stats() const;
 
   // Binds host:port (port 0: any) and raises the backlog; returns the port.
   Result<int> Bind();

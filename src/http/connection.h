@@ -1,0 +1,81 @@
+// One client connection: its socket, the bytes read ahead of the HTTP parser,
+// and the deadline the request now being read must meet.
+//
+// A connection is owned by exactly one party at a time (the reactor while it
+// waits for a request, a pool thread while a request is served); the
+// shared_ptr only carries it between them. The read-ahead buffer exists only
+// while a request is partly buffered, so an idle keep-alive connection costs
+// a few hundred bytes, not a buffer.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/upload_gate.h"
+#include "util/unique_fd.h"
+
+namespace fsvc {
+
+using SteadyClock = std::chrono::steady_clock;
+
+class Connection {
+ public:
+  // Read-ahead capacity; also the most header bytes the reactor gathers
+  // before handing a request to a thread.
+  static constexpr size_t kBufferSize = 16 * 1024;
+
+  // Counts itself in `open` (if given) for as long as it lives.
+  Connection(int fd, std::atomic<uint64_t>* open);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int fd() const { return fd_.get(); }
+  const std::string& remote_ip() const { return remote_ip_; }
+  int remote_port() const { return remote_port_; }
+  const std::string& local_ip() const { return local_ip_; }
+  int local_port() const { return local_port_; }
+
+  size_t buffered() const { return end_ - begin_; }
+  // True when the buffer holds the end of a request's header block.
+  bool HasCompleteHeader() const;
+  // True when no more header bytes fit.
+  bool BufferFull() const { return buffer_ && begin_ == 0 && end_ == kBufferSize; }
+  // One non-blocking recv into the buffer: bytes read, 0 at EOF, -1 with
+  // errno (EAGAIN: nothing yet).
+  long Fill();
+  // Copies buffered bytes out; returns how many.
+  size_t TakeBuffered(char* out, size_t size);
+  // Frees the buffer once it is empty.
+  void ReleaseIdleBuffer();
+  // Sends FIN and discards what the peer already sent, so that the close
+  // that follows does not reset the connection (a reset can destroy a
+  // response the client has not read yet).
+  void FinishWrites();
+
+  // The absolute deadline for the rest of the current request's header.
+  SteadyClock::time_point header_deadline{};
+  size_t requests_served = 0;
+  // Set when the response asked for the connection to close.
+  bool close_after_response = false;
+  // Held while an upload request is served; released after its response.
+  std::optional<UploadGate::Permit> upload_permit;
+
+ private:
+  UniqueFd fd_;
+  std::atomic<uint64_t>* open_;
+  std::string remote_ip_;
+  int remote_port_ = 0;
+  std::string local_ip_;
+  int local_port_ = 0;
+  std::unique_ptr<char[]> buffer_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
+
+}  // namespace fsvc

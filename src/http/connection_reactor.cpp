@@ -1,0 +1,195 @@
+#include "http/connection_reactor.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "http/error_response.h"
+
+namespace fsvc {
+namespace {
+
+constexpr int kMaxEvents = 256;
+// Deadlines are checked at least this often; they are seconds long, so this
+// is their resolution.
+constexpr int kTickMs = 100;
+
+const std::string& RefusalResponse() {
+  static const std::string response = [] {
+    const std::string body =
+        ErrorJson({Errc::kUnavailable, "server busy: too many requests waiting, retry shortly"})
+            .dump();
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  return response;
+}
+
+}  // namespace
+
+ConnectionReactor::ConnectionReactor(Options options, Handoff on_request)
+    : options_(options), on_request_(std::move(on_request)) {}
+
+ConnectionReactor::~ConnectionReactor() {
+  Stop();
+}
+
+Status ConnectionReactor::Start() {
+  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!epoll_.valid() || !wake_.valid()) {
+    return Error{Errc::kInternal, std::string("epoll/eventfd: ") + std::strerror(errno)};
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0) {
+    return Error{Errc::kInternal, std::string("epoll_ctl: ") + std::strerror(errno)};
+  }
+  thread_ = std::thread([this] { Loop(); });
+  return OkStatus();
+}
+
+void ConnectionReactor::Stop() {
+  std::vector<std::shared_ptr<Connection>> closing;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& [raw, w] : watched_) closing.push_back(std::move(w.conn));
+    watched_.clear();
+    deadlines_.clear();
+  }
+  if (wake_.valid()) {
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake_.get(), &one, sizeof one);
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void ConnectionReactor::WatchNew(std::shared_ptr<Connection> conn) {
+  conn->header_deadline = SteadyClock::now() + options_.header_timeout;
+  const auto deadline = conn->header_deadline;
+  Arm(std::move(conn), deadline, true, true);
+}
+
+void ConnectionReactor::WatchIdle(std::shared_ptr<Connection> conn) {
+  if (conn->buffered() > 0) {
+    const auto deadline = conn->header_deadline;
+    Arm(std::move(conn), deadline, true, false);
+    return;
+  }
+  conn->ReleaseIdleBuffer();
+  Arm(std::move(conn), SteadyClock::now() + options_.idle_timeout, false, false);
+}
+
+void ConnectionReactor::Arm(std::shared_ptr<Connection> conn, SteadyClock::time_point deadline,
+                            bool header, bool is_new) {
+  Connection* raw = conn.get();
+  std::lock_guard lock(mu_);
+  if (stopped_) return;  // `conn` closes as it goes out of scope
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+  ev.data.ptr = raw;
+  // Armed under the lock, so the expiry sweep never sees a half-armed entry.
+  // A socket stays registered (disarmed) while a thread serves it.
+  const int first = is_new ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+  const int second = is_new ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (::epoll_ctl(epoll_.get(), first, raw->fd(), &ev) != 0 &&
+      ::epoll_ctl(epoll_.get(), second, raw->fd(), &ev) != 0) {
+    return;
+  }
+  watched_.emplace(raw, Watch{std::move(conn), deadlines_.emplace(deadline, raw), header});
+}
+
+void ConnectionReactor::Refuse(std::shared_ptr<Connection> conn) {
+  const std::string& response = RefusalResponse();
+  // The response fits any socket buffer; a peer that cannot take it now does
+  // not get to hold us.
+  [[maybe_unused]] const ssize_t sent =
+      ::send(conn->fd(), response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  conn->FinishWrites();
+  refused_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ConnectionReactor::Loop() {
+  epoll_event events[kMaxEvents];
+  for (;;) {
+    const int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, kTickMs);
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.ptr == nullptr) return;  // Stop()
+      OnReadable(static_cast<Connection*>(events[i].data.ptr));
+    }
+    ExpireDue();
+  }
+}
+
+void ConnectionReactor::OnReadable(Connection* raw) {
+  std::shared_ptr<Connection> conn;
+  SteadyClock::time_point deadline;
+  bool header = false;
+  {
+    std::lock_guard lock(mu_);
+    auto it = watched_.find(raw);
+    if (it == watched_.end()) return;  // expired or stopped meanwhile
+    conn = std::move(it->second.conn);
+    deadline = it->second.deadline->first;
+    header = it->second.header;
+    deadlines_.erase(it->second.deadline);
+    watched_.erase(it);
+  }
+  const bool starts_request = conn->buffered() == 0;
+  const long got = conn->Fill();
+  if (got == 0) return;  // the peer closed
+  if (got < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) return;
+  } else if (starts_request && !header) {
+    // The first byte of a request on an idle connection starts its header clock.
+    conn->header_deadline = SteadyClock::now() + options_.header_timeout;
+    deadline = conn->header_deadline;
+    header = true;
+  }
+  if (conn->HasCompleteHeader() || conn->BufferFull()) {
+    on_request_(std::move(conn));
+    return;
+  }
+  if (conn->buffered() == 0) conn->ReleaseIdleBuffer();
+  Arm(std::move(conn), deadline, header, false);
+}
+
+void ConnectionReactor::ExpireDue() {
+  std::vector<std::shared_ptr<Connection>> closing;
+  {
+    std::lock_guard lock(mu_);
+    const auto now = SteadyClock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      Connection* raw = deadlines_.begin()->second;
+      auto it = watched_.find(raw);
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, raw->fd(), nullptr);
+      (it->second.header ? header_timeouts_ : idle_closes_).fetch_add(1, std::memory_order_relaxed);
+      closing.push_back(std::move(it->second.conn));
+      watched_.erase(it);
+      deadlines_.erase(deadlines_.begin());
+    }
+  }
+  // The sockets close here, outside the lock.
+}
+
+ConnectionReactor::Figures ConnectionReactor::Snapshot() const {
+  Figures f;
+  {
+    std::lock_guard lock(mu_);
+    f.watched = watched_.size();
+  }
+  f.header_timeouts = header_timeouts_.load(std::memory_order_relaxed);
+  f.idle_closes = idle_closes_.load(std::memory_order_relaxed);
+  f.refused = refused_.load(std::memory_order_relaxed);
+  return f;
+}
+
+}  // namespace fsvc

@@ -1,0 +1,96 @@
+// Holds connections that are waiting for a request, without a thread each.
+//
+// One epoll thread watches every idle keep-alive connection and every
+// connection whose request header is still arriving. It reads header bytes
+// as they come (without blocking) and hands a connection on through
+// `on_request` only once a whole header block is buffered, so neither an
+// idle client nor one trickling header bytes (slowloris) ever holds a pool
+// thread. Each watched connection has a deadline: the header deadline while
+// a request is arriving, the keep-alive idle timeout between requests; it is
+// closed when the deadline passes, when the peer closes, or on Stop().
+//
+// Refuse() answers a connection with a canned 503 (Retry-After) without
+// blocking and closes it: the fast refusal for overload.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "http/connection.h"
+#include "util/error.h"
+#include "util/unique_fd.h"
+
+namespace fsvc {
+
+class ConnectionReactor {
+ public:
+  using Handoff = std::function<void(std::shared_ptr<Connection>)>;
+  struct Options {
+    std::chrono::milliseconds header_timeout{10000};
+    std::chrono::milliseconds idle_timeout{5000};
+  };
+  struct Figures {
+    uint64_t watched = 0;          // connections waiting now
+    uint64_t header_timeouts = 0;  // closed mid-header by the deadline
+    uint64_t idle_closes = 0;      // keep-alive connections closed idle
+    uint64_t refused = 0;          // answered 503 by Refuse()
+  };
+
+  ConnectionReactor(Options options, Handoff on_request);
+  ~ConnectionReactor();
+  ConnectionReactor(const ConnectionReactor&) = delete;
+  ConnectionReactor& operator=(const ConnectionReactor&) = delete;
+
+  Status Start();
+  // Closes every watched connection and joins the thread; Watch() closes
+  // what it is given from then on.
+  void Stop();
+
+  // A new connection: its first request header is due within header_timeout.
+  void WatchNew(std::shared_ptr<Connection> conn);
+  // A connection between requests (or with part of a header buffered).
+  void WatchIdle(std::shared_ptr<Connection> conn);
+  void Refuse(std::shared_ptr<Connection> conn);
+
+  Figures Snapshot() const;
+
+ private:
+  void Arm(std::shared_ptr<Connection> conn, SteadyClock::time_point deadline, bool header,
+           bool is_new);
+  void Loop();
+  void OnReadable(Connection* raw);
+  void ExpireDue();
+
+  using Deadlines = std::multimap<SteadyClock::time_point, Connection*>;
+  struct Watch {
+    std::shared_ptr<Connection> conn;
+    Deadlines::iterator deadline;
+    bool header;  // the deadline is a header deadline
+  };
+
+  const Options options_;
+  const Handoff on_request_;
+  UniqueFd epoll_;
+  UniqueFd wake_;  // eventfd: ends epoll_wait on Stop
+  std::thread thread_;
+
+  mutable std::mutex mu_;
+  bool stopped_ = false;
+  // Every armed connection, by its address (the epoll user data), and the
+  // deadlines in order. A connection is armed iff it is in `watched_`.
+  std::unordered_map<Connection*, Watch> watched_;
+  Deadlines deadlines_;
+
+  std::atomic<uint64_t> header_timeouts_{0};
+  std::atomic<uint64_t> idle_closes_{0};
+  std::atomic<uint64_t> refused_{0};
+};
+
+}  // namespace fsvc

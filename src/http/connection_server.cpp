@@ -1,0 +1,153 @@
+#include "http/connection_server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+namespace fsvc {
+namespace {
+
+// How long a thread that has just answered waits for the same connection's
+// next request before parking it, when no other request needs the thread.
+// A busy keep-alive client sends again within microseconds; waiting here
+// saves the round trip through the reactor.
+constexpr int kLingerMs = 2;
+
+thread_local Connection* t_current = nullptr;
+
+}  // namespace
+
+// httplib hands each accepted socket to its task queue; this one adopts the
+// socket at once on the accepting thread (a few non-blocking calls), since
+// the real work is scheduled later, request by request.
+class ConnectionServer::AcceptQueue : public httplib::TaskQueue {
+ public:
+  explicit AcceptQueue(ConnectionServer& server) : server_(server) {}
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override { server_.StopConnections(); }
+
+ private:
+  ConnectionServer& server_;
+};
+
+ConnectionServer::ConnectionServer(ConnectionLimits limits) : limits_(limits) {
+  // httplib deletes the queue it is handed when listening ends.
+  new_task_queue = [this] { return std::make_unique<AcceptQueue>(*this).release(); };
+}
+
+ConnectionServer::~ConnectionServer() {
+  StopConnections();
+}
+
+bool ConnectionServer::SetBacklog(int backlog) {
+  return ::listen(svr_sock_, backlog) == 0;
+}
+
+Status ConnectionServer::Start() {
+  pool_ = std::make_unique<ElasticThreadPool>(limits_.pool);
+  reactor_ = std::make_unique<ConnectionReactor>(
+      limits_.reactor, [this](std::shared_ptr<Connection> conn) { Dispatch(std::move(conn)); });
+  return reactor_->Start();
+}
+
+Connection* ConnectionServer::Current() {
+  return t_current;
+}
+
+bool ConnectionServer::process_and_close_socket(socket_t sock) {
+  accepted_.fetch_add(1, std::memory_order_relaxed);
+  auto conn = std::make_shared<Connection>(sock, &open_);
+  if (!reactor_) return false;  // not started: the connection just closes
+  if (open_.load(std::memory_order_relaxed) > limits_.max_connections) {
+    rejected_limit_.fetch_add(1, std::memory_order_relaxed);
+    reactor_->Refuse(std::move(conn));
+    return false;
+  }
+  int on = 1;
+  ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  reactor_->WatchNew(std::move(conn));
+  return true;
+}
+
+void ConnectionServer::Dispatch(std::shared_ptr<Connection> conn) {
+  // The task holds its own reference, so a refused connection is still here
+  // to be answered.
+  if (!pool_->TrySubmit([this, conn]() mutable { Serve(std::move(conn)); })) {
+    rejected_queue_.fetch_add(1, std::memory_order_relaxed);
+    reactor_->Refuse(std::move(conn));
+  }
+}
+
+void ConnectionServer::Serve(std::shared_ptr<Connection> conn) {
+  t_current = conn.get();
+  for (;;) {
+    const bool stopping = svr_sock_ == INVALID_SOCKET;
+    const bool last = stopping || conn->requests_served + 1 >= limits_.max_requests_per_connection;
+    ConnectionStream stream(*conn, limits_.stream, counters_);
+    bool client_closes = false;
+    conn->close_after_response = false;
+    const bool ok = process_request(stream, last, client_closes,
+                                    [&stream](httplib::Request&) { stream.BeginBody(); });
+    ++conn->requests_served;
+    conn->upload_permit.reset();
+    if (!ok || last || client_closes || conn->close_after_response) break;
+    if (conn->HasCompleteHeader()) {
+      conn->header_deadline = SteadyClock::now() + limits_.reactor.header_timeout;
+      continue;
+    }
+    if (NextRequestArrived(*conn)) continue;
+    t_current = nullptr;
+    reactor_->WatchIdle(std::move(conn));
+    return;
+  }
+  t_current = nullptr;
+  conn->FinishWrites();
+}
+
+bool ConnectionServer::NextRequestArrived(Connection& conn) {
+  if (pool_->HasWaitingWork()) return false;
+  pollfd p{conn.fd(), POLLIN, 0};
+  if (::poll(&p, 1, kLingerMs) <= 0) return false;
+  const bool starts_request = conn.buffered() == 0;
+  if (conn.Fill() <= 0) return false;
+  if (starts_request) {
+    conn.header_deadline = SteadyClock::now() + limits_.reactor.header_timeout;
+  }
+  return conn.HasCompleteHeader();
+}
+
+void ConnectionServer::StopConnections() {
+  if (reactor_) reactor_->Stop();
+  if (pool_) pool_->Shutdown();
+}
+
+ServerStats ConnectionServer::Stats() const {
+  ServerStats s;
+  if (pool_) {
+    const PoolStats p = pool_->Stats();
+    s.threads = p.threads;
+    s.busy_threads = p.busy;
+    s.idle_threads = p.idle;
+    s.max_threads = p.max_threads;
+    s.queue_depth = p.queued;
+    s.queue_limit = p.max_queue;
+  }
+  if (reactor_) {
+    const ConnectionReactor::Figures r = reactor_->Snapshot();
+    s.parked_connections = r.watched;
+    s.header_timeouts = r.header_timeouts;
+    s.idle_closes = r.idle_closes;
+  }
+  s.header_timeouts += counters_.header_timeouts.load(std::memory_order_relaxed);
+  s.read_timeouts = counters_.read_timeouts.load(std::memory_order_relaxed);
+  s.write_timeouts = counters_.write_timeouts.load(std::memory_order_relaxed);
+  s.open_connections = open_.load(std::memory_order_relaxed);
+  s.max_connections = limits_.max_connections;
+  s.accepted_connections = accepted_.load(std::memory_order_relaxed);
+  s.rejected_queue_full = rejected_queue_.load(std::memory_order_relaxed);
+  s.rejected_connection_limit = rejected_limit_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace fsvc

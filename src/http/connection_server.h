@@ -1,0 +1,77 @@
+// httplib::Server serving connections without a thread per connection.
+//
+// httplib 0.11.4 runs each accepted socket on a pool thread until the
+// connection closes, idle or not. This subclass takes each socket over as it
+// is accepted (through process_and_close_socket, which httplib calls via its
+// task queue) and moves it between two places: a ConnectionReactor while the
+// connection is idle or its request header is still arriving, and an
+// ElasticThreadPool thread only while a request with a complete header is
+// served (httplib's own process_request parses and routes it, over a
+// ConnectionStream with deadlines). So thousands of keep-alive connections
+// need only as many threads as there are requests in progress.
+//
+// Overload is refused fast with a canned 503 + Retry-After and a close: a new
+// connection beyond max_connections, and a request whose header is complete
+// while max_queue requests already wait for a thread.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "http/connection.h"
+#include "http/connection_reactor.h"
+#include "http/connection_stream.h"
+#include "http/elastic_pool.h"
+#include "http/server_stats.h"
+#include "util/error.h"
+
+namespace fsvc {
+
+struct ConnectionLimits {
+  PoolOptions pool;
+  size_t max_connections = 10000;
+  size_t max_requests_per_connection = 1000;
+  ConnectionReactor::Options reactor;
+  StreamTimeouts stream;
+};
+
+class ConnectionServer : public httplib::Server {
+ public:
+  explicit ConnectionServer(ConnectionLimits limits);
+  ~ConnectionServer() override;
+
+  // Re-listens with a larger backlog (httplib hard-codes 5); after binding.
+  bool SetBacklog(int backlog);
+  // Starts the pool and the reactor; after binding, before listen_after_bind.
+  Status Start();
+  // The connection whose request the calling thread serves, else null.
+  static Connection* Current();
+  // Every figure except the upload ones (see UploadGate).
+  ServerStats Stats() const;
+
+ private:
+  class AcceptQueue;
+
+  bool process_and_close_socket(socket_t sock) override;
+  void Dispatch(std::shared_ptr<Connection> conn);
+  void Serve(std::shared_ptr<Connection> conn);
+  // Waits briefly for the next request on a connection just served, when no
+  // other request waits for this thread; true when its header is complete.
+  bool NextRequestArrived(Connection& conn);
+  void StopConnections();
+
+  const ConnectionLimits limits_;
+  std::unique_ptr<ElasticThreadPool> pool_;
+  std::unique_ptr<ConnectionReactor> reactor_;
+  StreamCounters counters_;
+  std::atomic<uint64_t> open_{0};
+  std::atomic<uint64_t> accepted_{0};
+  std::atomic<uint64_t> rejected_limit_{0};
+  std::atomic<uint64_t> rejected_queue_{0};
+};
+
+}  // namespace fsvc

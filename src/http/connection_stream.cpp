@@ -1,0 +1,95 @@
+#include "http/connection_stream.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace fsvc {
+
+std::chrono::milliseconds ConnectionStream::ReadBudget() const {
+  if (!in_header_) return timeouts_.read;
+  const auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(conn_.header_deadline - SteadyClock::now());
+  return std::max(left, std::chrono::milliseconds(0));
+}
+
+bool ConnectionStream::WaitFor(short events, std::chrono::milliseconds budget) const {
+  pollfd p{conn_.fd(), events, 0};
+  const auto deadline = SteadyClock::now() + budget;
+  for (;;) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
+    const int n = ::poll(&p, 1, static_cast<int>(std::max<long>(left, 0)));
+    if (n > 0) return (p.revents & events) != 0;
+    if (n == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+bool ConnectionStream::is_readable() const {
+  return conn_.buffered() > 0 || WaitFor(POLLIN, ReadBudget());
+}
+
+bool ConnectionStream::is_writable() const {
+  // A peer that has gone away is not writable: httplib stops its content
+  // provider instead of producing data nobody reads.
+  if (!WaitFor(POLLOUT, timeouts_.write)) return false;
+  pollfd p{conn_.fd(), POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLRDHUP))) return false;
+  return true;
+}
+
+ssize_t ConnectionStream::read(char* ptr, size_t size) {
+  if (conn_.buffered() > 0) return static_cast<ssize_t>(conn_.TakeBuffered(ptr, size));
+  for (;;) {
+    // Small reads (httplib parses header lines a byte at a time) go through
+    // the read-ahead buffer; large ones straight into the caller's memory.
+    const bool buffered = size < Connection::kBufferSize;
+    const long n =
+        buffered ? conn_.Fill() : static_cast<long>(::recv(conn_.fd(), ptr, size, MSG_DONTWAIT));
+    if (n > 0) {
+      return buffered ? static_cast<ssize_t>(conn_.TakeBuffered(ptr, size))
+                      : static_cast<ssize_t>(n);
+    }
+    if (n == 0) return 0;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+    if (!WaitFor(POLLIN, ReadBudget())) {
+      (in_header_ ? counters_.header_timeouts : counters_.read_timeouts)
+          .fetch_add(1, std::memory_order_relaxed);
+      return -1;
+    }
+  }
+}
+
+ssize_t ConnectionStream::write(const char* ptr, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::send(conn_.fd(), ptr + done, size - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+    if (!WaitFor(POLLOUT, timeouts_.write)) {
+      counters_.write_timeouts.fetch_add(1, std::memory_order_relaxed);
+      return -1;
+    }
+  }
+  return static_cast<ssize_t>(done);
+}
+
+void ConnectionStream::get_remote_ip_and_port(std::string& ip, int& port) const {
+  ip = conn_.remote_ip();
+  port = conn_.remote_port();
+}
+
+void ConnectionStream::get_local_ip_and_port(std::string& ip, int& port) const {
+  ip = conn_.local_ip();
+  port = conn_.local_port();
+}
+
+}  // namespace fsvc
