@@ -43,8 +43,13 @@ class ProfileCollector:
         self.files = {}
         self._thread = None
 
-    def start(self, duration):
+    def start(self, duration, cpu=True):
+        """cpu=False skips the CPU capture (and says why in the result)."""
         os.makedirs(self.out_dir, exist_ok=True)
+        if not cpu:
+            why = "skipped: the profiler's buffers would count as the RSS growth this scenario checks"
+            self.files["cpu"] = self.files["cpu_flamegraph"] = why
+            return
         seconds = max(1, min(MAX_CPU_SECONDS, int(duration * 0.4)))
         lead = min(duration * 0.1, 5.0)
 

@@ -85,13 +85,18 @@ function M.init_thread()
   end
 end
 
--- Records every file object ("path":..., "sha256":...) in a 2xx upload response body.
+-- Records every file object ("path":..., "sha256":...) of a 2xx response that lies in the
+-- scenario's own folder: wrk does not say which request a response answers, and a GET /list
+-- of the seed folder lists file objects too, so the folder is what marks an upload's answer.
+local own_prefix = M.env("FSVC_FOLDER", "load") .. "/"
 function M.record_acks(status, body)
   if M.ack_file == nil or status < 200 or status > 299 or body == nil then return end
   for obj in string.gmatch(body, "{[^{}]*\"sha256\"[^{}]*}") do
     local path = string.match(obj, "\"path\":\"([^\"]*)\"")
     local sha = string.match(obj, "\"sha256\":\"(%x+)\"")
-    if path and sha then M.ack_file:write(path, " ", sha, "\n") end
+    if path and sha and string.sub(path, 1, #own_prefix) == own_prefix then
+      M.ack_file:write(path, " ", sha, "\n")
+    end
   end
 end
 
