@@ -8,4 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh -DFSVC_BUILD_TESTS=OFF -DFSVC_BUILD_BENCH=OFF
 export DATA_DIR="${DATA_DIR:-./data}"
+# The local quick start serves without API keys unless told otherwise; the
+# service says so loudly at start. Set AUTH=on and API_KEYS_FILE to require keys.
+export AUTH="${AUTH:-off}"
 exec build/file-service "$@"
