@@ -14,7 +14,7 @@ build_pkgs=(
   curl ca-certificates
 )
 test_pkgs=(
-  python3 clang libclang-rt-14-dev
+  python3 python3-yaml clang libclang-rt-14-dev
   golang-go golang-github-google-pprof-dev
   prometheus docker-compose yamllint
   nginx-light wrk hey curl nodejs procps util-linux
@@ -29,6 +29,9 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
+# Debian's nodejs ships npm separately (NodeSource's bundles it): the Docker
+# lint tools come from the npm registry.
+if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null; then missing+=(npm); fi
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#want[@]} packages present"
   exit 0

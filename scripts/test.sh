@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
+scripts/lint-docker.sh
 scripts/build.sh
-cd build
-ctest --output-on-failure --timeout 900 -j1
+(cd build && ctest --output-on-failure --timeout 900 -j1)
