@@ -246,12 +246,12 @@ goal2() {
   bench_server fsvc
   local w ok=1 ratio parts=()
   for w in ping50 ping300 get100k put100k; do
-    ratio=$(awk -v a="${RPS[fsvc-$w]:-0}" -v b="${RPS[go-$w]:-0}" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}')
+    ratio=$(awk -v a="${RPS[fsvc-$w]:-0}" -v b="${RPS[go-$w]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
     ge "$ratio" 1.0 || ok=0
     parts+=("$w ${RPS[fsvc-$w]:-0}/${RPS[go-$w]:-0}=${ratio}x")
   done
   local vs_nginx
-  vs_nginx=$(awk -v a="${RPS[fsvc-ping50]:-0}" -v b="${RPS[nginx-ping50]:-0}" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}')
+  vs_nginx=$(awk -v a="${RPS[fsvc-ping50]:-0}" -v b="${RPS[nginx-ping50]:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
   ge "$vs_nginx" 0.5 || ok=0
   report 2 "$ok" "vs Go (req/s ours/Go): ${parts[*]}; ping50 vs nginx ${RPS[fsvc-ping50]:-0}/${RPS[nginx-ping50]:-0}=${vs_nginx}x"
   {
