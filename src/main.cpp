@@ -8,6 +8,7 @@
 #include "api/ops_api.h"
 #include "auth/auth_middleware.h"
 #include "config/config.h"
+#include "http/request_framing.h"
 #include "http/server.h"
 #include "platform/cgroup.h"
 #include "platform/fd_limit.h"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   }
 
   HttpServer server(config);
+  server.AddMiddleware(RejectAmbiguousFraming);
   if (auto auth = InstallAccessControl(server, config); !auth) {
     LogError(auth.error().message);
     return 2;
