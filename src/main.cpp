@@ -1,18 +1,25 @@
 // file-service: wiring only. config -> storage -> routes -> HTTP server.
+#include <atomic>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "api/debug_api.h"
 #include "api/files_api.h"
 #include "api/folders_api.h"
+#include "api/links_api.h"
+#include "api/metrics_api.h"
 #include "api/ops_api.h"
 #include "auth/auth_middleware.h"
 #include "config/config.h"
 #include "http/request_framing.h"
 #include "http/server.h"
+#include "links/link_service.h"
 #include "platform/cgroup.h"
 #include "platform/fd_limit.h"
 #include "platform/signals.h"
+#include "ratelimit/rate_limit_middleware.h"
+#include "ratelimit/rate_limiter.h"
 #include "storage/file_store.h"
 #include "util/log.h"
 
@@ -53,22 +60,60 @@ int main(int argc, char** argv) {
             std::to_string(rec.removed_dangling_rows) + " rows without content");
   }
 
+  auto secret = LoadOrCreateSecret((*store)->data_dir(), config.link_secret);
+  auto signer = secret ? LinkSigner::Create(*secret) : Result<LinkSigner>(secret.error());
+  if (!signer) {
+    LogError("link secret: " + signer.error().message);
+    return 1;
+  }
+  LinkService links(**store, std::move(*signer),
+                    {static_cast<size_t>(config.url_cache_max_entries),
+                     static_cast<size_t>(config.url_cache_max_bytes), 16},
+                    std::chrono::seconds(config.link_ttl_sec));
+  (*store)->AddChangeListener([&links](std::string_view path) { links.Invalidate(path); });
+
+  RateLimiterConfig limits_config;
+  limits_config.buckets[static_cast<size_t>(RouteClass::kRead)] = {
+      static_cast<double>(config.rate_read_per_sec), static_cast<double>(config.rate_read_burst)};
+  limits_config.buckets[static_cast<size_t>(RouteClass::kWrite)] = {
+      static_cast<double>(config.rate_write_per_sec), static_cast<double>(config.rate_write_burst)};
+  limits_config.max_clients = static_cast<size_t>(config.rate_limit_max_clients);
+  RateLimiter limiter(limits_config);
+
   HttpServer server(config);
+  RequestMetrics metrics;  // first middleware: every request counts as in flight
+  RegisterMetricsRoutes(server, metrics, config, links, limiter);
   server.AddMiddleware(RejectAmbiguousFraming);
   if (auto auth = InstallAccessControl(server, config); !auth) {
     LogError(auth.error().message);
     return 2;
   }
+  if (config.disable_rate_limiter) {
+    LogWarn("rate limiter disabled (DISABLE_RATE_LIMITER)");
+  } else {
+    const RateLimitPolicy policy{true, static_cast<unsigned>(config.trusted_proxy_hops)};
+    server.AddMiddleware([&limiter, policy](const httplib::Request& req, httplib::Response& res) {
+      return ApplyRateLimit(limiter, policy, req, res);
+    });
+  }
   RegisterOpsRoutes(server, **store, config);
   RegisterFileRoutes(server, **store, config);
   RegisterFolderRoutes(server, **store, config);
+  RegisterLinkRoutes(server, links, config);
+  std::atomic<bool> stopping{false};  // ends a running CPU profile at shutdown
+  RegisterDebugRoutes(server, config, stopping);
 
   auto port = server.Bind();
   if (!port) {
     LogError(port.error().message);
     return 1;
   }
-  WatchShutdownSignals([&server] { server.Stop(); }, config.shutdown_grace_sec);
+  WatchShutdownSignals(
+      [&server, &stopping] {
+        stopping = true;
+        server.Stop();
+      },
+      config.shutdown_grace_sec);
   std::printf("file-service listening on %s:%d\n", config.host.c_str(), *port);
   std::fflush(stdout);
 

@@ -126,8 +126,8 @@ const std::vector<Option>& Options() {
           &Config::max_connections, 1, 1 << 22),
       Int("admission-queue", "ADMISSION_QUEUE", "requests waiting for a thread before 503s",
           &Config::admission_queue, 1, 1 << 22),
-      Int("max-concurrent-uploads", "MAX_CONCURRENT_UPLOADS", "uploads at once (default: from memory)",
-          &Config::max_concurrent_uploads, 1, 1 << 20),
+      Int("max-concurrent-uploads", "MAX_CONCURRENT_UPLOADS",
+          "uploads at once (default: from memory)", &Config::max_concurrent_uploads, 1, 1 << 20),
       Size("max-upload-inflight-bytes", "MAX_UPLOAD_INFLIGHT_BYTES",
            "bytes declared by uploads in progress (default: from memory)",
            &Config::max_upload_inflight_bytes),
@@ -141,6 +141,27 @@ const std::vector<Option>& Options() {
           100000),
       Int("max-header-bytes", "MAX_HEADER_BYTES", "largest accepted header line",
           &Config::max_header_bytes, 256, 1 << 20),
+      Int("link-ttl", "LINK_TTL", "seconds a signed download link stays valid",
+          &Config::link_ttl_sec, 1, 7 * 24 * 3600),
+      Text("link-secret", "LINK_SECRET",
+           "HMAC secret for links (default: generated, kept in data dir)", &Config::link_secret),
+      Size("url-cache-max-bytes", "URL_CACHE_MAX_BYTES",
+           "link cache byte budget (default: from memory)", &Config::url_cache_max_bytes),
+      Int("url-cache-max-entries", "URL_CACHE_MAX_ENTRIES",
+          "link cache entries (default: from memory)", &Config::url_cache_max_entries, 0, 1 << 26),
+      Int("rate-read-per-sec", "RATE_READ_PER_SEC", "read requests per second per client",
+          &Config::rate_read_per_sec, 1, 1 << 20),
+      Int("rate-read-burst", "RATE_READ_BURST", "read burst per client", &Config::rate_read_burst,
+          1, 1 << 20),
+      Int("rate-write-per-sec", "RATE_WRITE_PER_SEC", "write requests per second per client",
+          &Config::rate_write_per_sec, 1, 1 << 20),
+      Int("rate-write-burst", "RATE_WRITE_BURST", "write burst per client",
+          &Config::rate_write_burst, 1, 1 << 20),
+      Int("rate-limit-max-clients", "RATE_LIMIT_MAX_CLIENTS", "clients the limiter tracks",
+          &Config::rate_limit_max_clients, 16, 1 << 24),
+      Int("trusted-proxy-hops", "TRUSTED_PROXY_HOPS",
+          "proxies in front whose X-Forwarded-For is trusted (0: use the peer address)",
+          &Config::trusted_proxy_hops, 0, 16),
       Bool("enable-profiling", "ENABLE_PROFILING", "serve /debug/pprof/*",
            &Config::enable_profiling),
       Int("pprof-max-seconds", "PPROF_MAX_SECONDS", "longest CPU profile (seconds) pprof may ask",
@@ -244,6 +265,15 @@ Result<ParsedConfig> ParseConfig(const std::vector<std::string>& args,
   }
   if (c.default_page_size > c.max_page_size) c.default_page_size = c.max_page_size;
   DeriveConnectionLimits(c);
+  // The link cache gets ~1.5 % of memory (16 MiB on a 1 GiB t3.micro); an
+  // entry (path, token URL, node) costs about 256 bytes.
+  if (c.url_cache_max_bytes == 0) {
+    c.url_cache_max_bytes =
+        std::clamp<uint64_t>(limits.EffectiveMemory() / 64, 1u << 20, 256u << 20);
+  }
+  if (c.url_cache_max_entries == 0) {
+    c.url_cache_max_entries = static_cast<int>(c.url_cache_max_bytes / 256);
+  }
   return parsed;
 }
 

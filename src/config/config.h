@@ -43,6 +43,20 @@ struct Config {
   int default_page_size = 100;
   int max_header_bytes = 8192;  // cpp-httplib's own line limit binds too
 
+  // Signed links and their cache (0 = derived from the memory limit).
+  int link_ttl_sec = 3600;
+  std::string link_secret;  // empty: generated once into the data folder
+  uint64_t url_cache_max_bytes = 0;
+  int url_cache_max_entries = 0;
+
+  // Rate limiter: per client, reads and writes in separate buckets.
+  int rate_read_per_sec = 10;
+  int rate_read_burst = 30;
+  int rate_write_per_sec = 5;
+  int rate_write_burst = 15;
+  int rate_limit_max_clients = 16384;
+  int trusted_proxy_hops = 0;  // > 0: clients keyed by X-Forwarded-For
+
   // Access control (src/auth): on unless AUTH=off is set explicitly.
   bool auth = true;
   std::string api_keys_file;  // lines "role:KEY" or "role sha256:HEX"
