@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -17,6 +18,8 @@ constexpr int kMaxEvents = 256;
 // Deadlines are checked at least this often; they are seconds long, so this
 // is their resolution.
 constexpr int kTickMs = 100;
+// How long a closing connection may go on sending before it is reset.
+constexpr std::chrono::seconds kDrainTimeout{2};
 
 const std::string& RefusalResponse() {
   static const std::string response = [] {
@@ -75,21 +78,21 @@ void ConnectionReactor::Stop() {
 void ConnectionReactor::WatchNew(std::shared_ptr<Connection> conn) {
   conn->header_deadline = SteadyClock::now() + options_.header_timeout;
   const auto deadline = conn->header_deadline;
-  Arm(std::move(conn), deadline, true, true);
+  Arm(std::move(conn), deadline, Wait::kHeader, true);
 }
 
 void ConnectionReactor::WatchIdle(std::shared_ptr<Connection> conn) {
   if (conn->buffered() > 0) {
     const auto deadline = conn->header_deadline;
-    Arm(std::move(conn), deadline, true, false);
+    Arm(std::move(conn), deadline, Wait::kHeader, false);
     return;
   }
   conn->ReleaseIdleBuffer();
-  Arm(std::move(conn), SteadyClock::now() + options_.idle_timeout, false, false);
+  Arm(std::move(conn), SteadyClock::now() + options_.idle_timeout, Wait::kIdle, false);
 }
 
 void ConnectionReactor::Arm(std::shared_ptr<Connection> conn, SteadyClock::time_point deadline,
-                            bool header, bool is_new) {
+                            Wait wait, bool is_new) {
   Connection* raw = conn.get();
   std::lock_guard lock(mu_);
   if (stopped_) return;  // `conn` closes as it goes out of scope
@@ -104,7 +107,7 @@ void ConnectionReactor::Arm(std::shared_ptr<Connection> conn, SteadyClock::time_
       ::epoll_ctl(epoll_.get(), second, raw->fd(), &ev) != 0) {
     return;
   }
-  watched_.emplace(raw, Watch{std::move(conn), deadlines_.emplace(deadline, raw), header});
+  watched_.emplace(raw, Watch{std::move(conn), deadlines_.emplace(deadline, raw), wait});
 }
 
 void ConnectionReactor::Refuse(std::shared_ptr<Connection> conn) {
@@ -113,8 +116,13 @@ void ConnectionReactor::Refuse(std::shared_ptr<Connection> conn) {
   // not get to hold us.
   [[maybe_unused]] const ssize_t sent =
       ::send(conn->fd(), response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  conn->FinishWrites();
   refused_.fetch_add(1, std::memory_order_relaxed);
+  Close(std::move(conn));
+}
+
+void ConnectionReactor::Close(std::shared_ptr<Connection> conn) {
+  conn->FinishWrites();
+  Arm(std::move(conn), SteadyClock::now() + kDrainTimeout, Wait::kDrain, false);
 }
 
 void ConnectionReactor::Loop() {
@@ -132,34 +140,44 @@ void ConnectionReactor::Loop() {
 void ConnectionReactor::OnReadable(Connection* raw) {
   std::shared_ptr<Connection> conn;
   SteadyClock::time_point deadline;
-  bool header = false;
+  Wait wait = Wait::kIdle;
   {
     std::lock_guard lock(mu_);
     auto it = watched_.find(raw);
     if (it == watched_.end()) return;  // expired or stopped meanwhile
     conn = std::move(it->second.conn);
     deadline = it->second.deadline->first;
-    header = it->second.header;
+    wait = it->second.wait;
     deadlines_.erase(it->second.deadline);
     watched_.erase(it);
+  }
+  if (wait == Wait::kDrain) {
+    char sink[4096];
+    ssize_t n;
+    while ((n = ::recv(conn->fd(), sink, sizeof sink, MSG_DONTWAIT)) > 0) {
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      Arm(std::move(conn), deadline, Wait::kDrain, false);
+    }
+    return;  // at EOF or on error the socket closes here
   }
   const bool starts_request = conn->buffered() == 0;
   const long got = conn->Fill();
   if (got == 0) return;  // the peer closed
   if (got < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) return;
-  } else if (starts_request && !header) {
+  } else if (starts_request && wait == Wait::kIdle) {
     // The first byte of a request on an idle connection starts its header clock.
     conn->header_deadline = SteadyClock::now() + options_.header_timeout;
     deadline = conn->header_deadline;
-    header = true;
+    wait = Wait::kHeader;
   }
   if (conn->HasCompleteHeader() || conn->BufferFull()) {
     on_request_(std::move(conn));
     return;
   }
   if (conn->buffered() == 0) conn->ReleaseIdleBuffer();
-  Arm(std::move(conn), deadline, header, false);
+  Arm(std::move(conn), deadline, wait, false);
 }
 
 void ConnectionReactor::ExpireDue() {
@@ -171,7 +189,10 @@ void ConnectionReactor::ExpireDue() {
       Connection* raw = deadlines_.begin()->second;
       auto it = watched_.find(raw);
       ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, raw->fd(), nullptr);
-      (it->second.header ? header_timeouts_ : idle_closes_).fetch_add(1, std::memory_order_relaxed);
+      if (it->second.wait != Wait::kDrain) {
+        (it->second.wait == Wait::kHeader ? header_timeouts_ : idle_closes_)
+            .fetch_add(1, std::memory_order_relaxed);
+      }
       closing.push_back(std::move(it->second.conn));
       watched_.erase(it);
       deadlines_.erase(deadlines_.begin());

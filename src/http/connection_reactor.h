@@ -10,7 +10,8 @@
 // closed when the deadline passes, when the peer closes, or on Stop().
 //
 // Refuse() answers a connection with a canned 503 (Retry-After) without
-// blocking and closes it: the fast refusal for overload.
+// blocking and closes it: the fast refusal for overload. Close() ends a
+// connection without resetting it.
 #pragma once
 
 #include <atomic>
@@ -58,11 +59,17 @@ class ConnectionReactor {
   // A connection between requests (or with part of a header buffered).
   void WatchIdle(std::shared_ptr<Connection> conn);
   void Refuse(std::shared_ptr<Connection> conn);
+  // Closes a connection gracefully: FIN now, then what the client still
+  // sends (say, an upload body nobody will read) is discarded until it
+  // closes too or kDrainTimeout passes. Closing at once would reset the
+  // connection, which can destroy the response before the client reads it.
+  void Close(std::shared_ptr<Connection> conn);
 
   Figures Snapshot() const;
 
  private:
-  void Arm(std::shared_ptr<Connection> conn, SteadyClock::time_point deadline, bool header,
+  enum class Wait { kIdle, kHeader, kDrain };
+  void Arm(std::shared_ptr<Connection> conn, SteadyClock::time_point deadline, Wait wait,
            bool is_new);
   void Loop();
   void OnReadable(Connection* raw);
@@ -72,7 +79,7 @@ class ConnectionReactor {
   struct Watch {
     std::shared_ptr<Connection> conn;
     Deadlines::iterator deadline;
-    bool header;  // the deadline is a header deadline
+    Wait wait;
   };
 
   const Options options_;

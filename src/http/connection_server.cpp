@@ -102,7 +102,7 @@ void ConnectionServer::Serve(std::shared_ptr<Connection> conn) {
     return;
   }
   t_current = nullptr;
-  conn->FinishWrites();
+  reactor_->Close(std::move(conn));
 }
 
 bool ConnectionServer::NextRequestArrived(Connection& conn) {

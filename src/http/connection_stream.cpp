@@ -1,6 +1,8 @@
 #include "http/connection_stream.h"
 
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -28,6 +30,26 @@ bool ConnectionStream::WaitFor(short events, std::chrono::milliseconds budget) c
   }
 }
 
+bool ConnectionStream::WaitWritable() const {
+  // POLLOUT alone is no measure of a slow reader: the kernel reports it only
+  // once a third of a (multi-megabyte) send buffer is free, which a client
+  // reading 100 KB/s takes many seconds to free. Progress is what counts:
+  // the deadline restarts whenever the peer has taken bytes.
+  constexpr auto kProbe = std::chrono::milliseconds(250);
+  auto deadline = SteadyClock::now() + timeouts_.write;
+  int queued = -1;
+  ::ioctl(conn_.fd(), SIOCOUTQ, &queued);
+  for (;;) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    if (left.count() <= 0) return false;
+    if (WaitFor(POLLOUT, std::min(left, kProbe))) return true;
+    int now_queued = -1;
+    if (::ioctl(conn_.fd(), SIOCOUTQ, &now_queued) != 0) return false;
+    if (now_queued < queued) deadline = SteadyClock::now() + timeouts_.write;
+    queued = now_queued;
+  }
+}
+
 bool ConnectionStream::is_readable() const {
   return conn_.buffered() > 0 || WaitFor(POLLIN, ReadBudget());
 }
@@ -35,7 +57,7 @@ bool ConnectionStream::is_readable() const {
 bool ConnectionStream::is_writable() const {
   // A peer that has gone away is not writable: httplib stops its content
   // provider instead of producing data nobody reads.
-  if (!WaitFor(POLLOUT, timeouts_.write)) return false;
+  if (!WaitWritable()) return false;
   pollfd p{conn_.fd(), POLLRDHUP, 0};
   if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLRDHUP))) return false;
   return true;
@@ -74,7 +96,7 @@ ssize_t ConnectionStream::write(const char* ptr, size_t size) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-    if (!WaitFor(POLLOUT, timeouts_.write)) {
+    if (!WaitWritable()) {
       counters_.write_timeouts.fetch_add(1, std::memory_order_relaxed);
       return -1;
     }

@@ -7,7 +7,7 @@
 // at most write_timeout for the peer to make room: a client that keeps
 // reading is served at its own pace, with nothing buffered beyond the
 // caller's chunk and the kernel's socket buffer, and one that stops reading
-// is dropped after write_timeout.
+// (takes no byte for write_timeout) is dropped.
 #pragma once
 
 #include <httplib.h>
@@ -53,6 +53,9 @@ class ConnectionStream final : public httplib::Stream {
   // timeout, error or hang-up.
   bool WaitFor(short events, std::chrono::milliseconds budget) const;
   std::chrono::milliseconds ReadBudget() const;
+  // Waits until the socket takes more bytes; false once the peer has taken
+  // none for write_timeout.
+  bool WaitWritable() const;
 
   Connection& conn_;
   const StreamTimeouts& timeouts_;
