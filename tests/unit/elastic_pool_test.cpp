@@ -1,0 +1,106 @@
+// ElasticThreadPool: grows to its bound under demand, refuses beyond its
+// queue bound, shrinks back when idle, and runs all queued work on shutdown.
+#include "http/elastic_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+namespace fsvc {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Blocks the tasks that wait on it until Open().
+class Gate {
+ public:
+  void Wait() { opened_.wait(false); }
+  void Open() {
+    opened_ = true;
+    opened_.notify_all();
+  }
+
+ private:
+  std::atomic<bool> opened_{false};
+};
+
+// Polls `pred` for up to 5 s; the bound only keeps a broken pool from
+// hanging the test.
+template <typename Pred>
+bool Eventually(Pred pred) {
+  for (int i = 0; i < 500; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+TEST(ElasticPoolTest, GrowsWithDemandUpToItsBound) {
+  ElasticThreadPool pool({1, 4, 100, 30s});
+  EXPECT_EQ(pool.Stats().threads, 1u);
+  Gate gate;
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(pool.TrySubmit([&] { gate.Wait(); }));
+  EXPECT_TRUE(Eventually([&] { return pool.Stats().busy == 4; }));
+  const PoolStats s = pool.Stats();
+  EXPECT_EQ(s.threads, 4u);
+  EXPECT_EQ(s.queued, 2u);
+  EXPECT_TRUE(pool.HasWaitingWork());
+  gate.Open();
+  EXPECT_TRUE(Eventually([&] { return pool.Stats().completed == 6; }));
+  EXPECT_FALSE(pool.HasWaitingWork());
+}
+
+TEST(ElasticPoolTest, RefusesBeyondTheQueueBoundButSubmitAlwaysQueues) {
+  ElasticThreadPool pool({1, 1, 2, 30s});
+  Gate gate;
+  ASSERT_TRUE(pool.TrySubmit([&] { gate.Wait(); }));
+  ASSERT_TRUE(Eventually([&] { return pool.Stats().busy == 1; }));
+  std::atomic<int> ran{0};
+  EXPECT_TRUE(pool.TrySubmit([&] { ++ran; }));
+  EXPECT_TRUE(pool.TrySubmit([&] { ++ran; }));
+  EXPECT_FALSE(pool.TrySubmit([&] { ran += 100; }));  // dropped, never run
+  EXPECT_TRUE(pool.Submit([&] { ++ran; }));           // admitted work ignores the bound
+  EXPECT_EQ(pool.Stats().rejected, 1u);
+  EXPECT_EQ(pool.Stats().queued, 3u);
+  gate.Open();
+  EXPECT_TRUE(Eventually([&] { return ran == 3; }));
+  EXPECT_TRUE(Eventually([&] { return pool.Stats().completed == 4; }));
+  EXPECT_EQ(ran, 3);
+}
+
+TEST(ElasticPoolTest, ShrinksToItsMinimumWhenIdle) {
+  ElasticThreadPool pool({1, 8, 100, 50ms});
+  Gate gate;
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(pool.TrySubmit([&] { gate.Wait(); }));
+  ASSERT_TRUE(Eventually([&] { return pool.Stats().threads == 8; }));
+  gate.Open();
+  EXPECT_TRUE(Eventually([&] { return pool.Stats().threads == 1; }));
+  EXPECT_EQ(pool.Stats().retired, 7u);
+  // It still grows again afterwards.
+  std::promise<void> done;
+  ASSERT_TRUE(pool.TrySubmit([&] { done.set_value(); }));
+  EXPECT_EQ(done.get_future().wait_for(5s), std::future_status::ready);
+}
+
+TEST(ElasticPoolTest, ShutdownRunsQueuedWorkThenRefuses) {
+  std::atomic<int> ran{0};
+  ElasticThreadPool pool({1, 1, 100, 30s});
+  Gate gate;
+  ASSERT_TRUE(pool.TrySubmit([&] { gate.Wait(); }));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(pool.TrySubmit([&] { ++ran; }));
+  std::thread opener([&] {
+    std::this_thread::sleep_for(50ms);
+    gate.Open();
+  });
+  pool.Shutdown();
+  opener.join();
+  EXPECT_EQ(ran, 5);
+  EXPECT_FALSE(pool.Submit([&] { ++ran; }));
+  EXPECT_EQ(pool.Stats().threads, 0u);
+}
+
+}  // namespace
+}  // namespace fsvc
