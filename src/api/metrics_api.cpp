@@ -8,6 +8,7 @@
 #include "http/error_response.h"
 #include "observability/memory_stats.h"
 #include "observability/prometheus_text.h"
+#include "observability/request_phases.h"
 
 namespace fsvc {
 namespace {
@@ -149,6 +150,7 @@ void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Co
                            const LinkService& links, const RateLimiter& limiter) {
   server.AddMiddleware([&metrics](const httplib::Request&, httplib::Response&) {
     t_started = Clock::now();
+    ResetRequestPhases();
     metrics.OnStart();
     return false;
   });
@@ -164,7 +166,11 @@ void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Co
     // own time is not in it: the header has left by then).
     server.routes().set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
       if (t_started) {
-        res.set_header("Server-Timing", "total;dur=" + FormatMillis(Clock::now() - *t_started));
+        const PhaseTotals& p = CurrentRequestPhases();
+        res.set_header("Server-Timing",
+                       "metadata;dur=" + FormatMillis(p.by_phase[int(Phase::kMetadata)]) +
+                           ", disk;dur=" + FormatMillis(p.by_phase[int(Phase::kDisk)]) +
+                           ", total;dur=" + FormatMillis(Clock::now() - *t_started));
       }
     });
   }

@@ -1,5 +1,7 @@
 #include "storage/blob_store.h"
 
+#include "observability/request_phases.h"
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -60,6 +62,7 @@ struct BlobWriter::State {
   uint64_t max_bytes = 0;
 
   Status Flush() {
+    ScopedPhase timed(Phase::kDisk);
     size_t done = 0;
     while (done < buffer.size()) {
       const ssize_t n = ::write(fd.get(), buffer.data() + done, buffer.size() - done);
@@ -139,6 +142,7 @@ Result<BlobWriter> BlobStore::NewWriter(uint64_t max_bytes) {
 Result<PendingBlob> BlobStore::Publish(BlobWriter writer) {
   BlobWriter::State& s = *writer.s_;
   if (auto st = s.Flush(); !st) return st.error();
+  ScopedPhase timed(Phase::kDisk);  // fsync, rename, fsync of the folder
   if (::fsync(s.fd.get()) != 0) return IoError("fsync", errno);
   s.fd.reset();
 
@@ -166,6 +170,7 @@ Result<PendingBlob> BlobStore::Publish(BlobWriter writer) {
 }
 
 Result<BlobHandle> BlobStore::OpenBlob(std::string_view id) const {
+  ScopedPhase timed(Phase::kDisk);
   BlobHandle h;
   h.fd = UniqueFd(::open(BlobPath(id).c_str(), O_RDONLY | O_CLOEXEC));
   if (!h.fd.valid()) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "observability/request_phases.h"
 #include "storage/path.h"
 
 namespace fsvc {
@@ -148,6 +149,7 @@ Status MetadataStore::EnsureFoldersLocked(const std::string& folder, int64_t now
 }
 
 Result<PutResult> MetadataStore::PutFile(FileRecord record) {
+  ScopedPhase timed(Phase::kMetadata);
   std::lock_guard lock(write_mu_);
   auto tx = sqlite::Transaction::Begin(*writer_);
   if (!tx) return tx.error();
@@ -200,6 +202,7 @@ Result<PutResult> MetadataStore::PutFile(FileRecord record) {
 }
 
 Result<FileRecord> MetadataStore::GetFile(const std::string& path) {
+  ScopedPhase timed(Phase::kMetadata);
   auto db = AcquireReader();
   if (!db) return db.error();
   auto st = (*db)->Prepare("SELECT " + std::string(kFileColumns) + " FROM files WHERE path = ?1");
@@ -211,6 +214,7 @@ Result<FileRecord> MetadataStore::GetFile(const std::string& path) {
 }
 
 Result<FileRecord> MetadataStore::GetFileById(int64_t id) {
+  ScopedPhase timed(Phase::kMetadata);
   auto db = AcquireReader();
   if (!db) return db.error();
   auto st = (*db)->Prepare("SELECT " + std::string(kFileColumns) + " FROM files WHERE id = ?1");
@@ -222,6 +226,7 @@ Result<FileRecord> MetadataStore::GetFileById(int64_t id) {
 }
 
 Result<std::string> MetadataStore::DeleteFile(const std::string& path) {
+  ScopedPhase timed(Phase::kMetadata);
   std::lock_guard lock(write_mu_);
   auto st = writer_->Prepare("DELETE FROM files WHERE path = ?1 RETURNING blob");
   if (!st) return st.error();
@@ -234,6 +239,7 @@ Result<std::string> MetadataStore::DeleteFile(const std::string& path) {
 }
 
 Result<bool> MetadataStore::CreateFolder(const std::string& path) {
+  ScopedPhase timed(Phase::kMetadata);
   std::lock_guard lock(write_mu_);
   auto tx = sqlite::Transaction::Begin(*writer_);
   if (!tx) return tx.error();
@@ -249,6 +255,7 @@ Result<bool> MetadataStore::CreateFolder(const std::string& path) {
 }
 
 Result<bool> MetadataStore::FolderExists(const std::string& path) {
+  ScopedPhase timed(Phase::kMetadata);
   if (path.empty()) return true;
   auto db = AcquireReader();
   if (!db) return db.error();
@@ -258,6 +265,7 @@ Result<bool> MetadataStore::FolderExists(const std::string& path) {
 }
 
 Result<std::vector<std::string>> MetadataStore::DeleteFolder(const std::string& path) {
+  ScopedPhase timed(Phase::kMetadata);
   std::lock_guard lock(write_mu_);
   auto tx = sqlite::Transaction::Begin(*writer_);
   if (!tx) return tx.error();
@@ -288,6 +296,7 @@ Result<std::vector<std::string>> MetadataStore::DeleteFolder(const std::string& 
 
 Result<std::vector<FileRecord>> MetadataStore::ListFiles(const std::string& folder,
                                                          const std::string& after, int limit) {
+  ScopedPhase timed(Phase::kMetadata);
   auto db = AcquireReader();
   if (!db) return db.error();
   auto st = (*db)->Prepare("SELECT " + std::string(kFileColumns) +
@@ -306,6 +315,7 @@ Result<std::vector<FileRecord>> MetadataStore::ListFiles(const std::string& fold
 
 Result<std::vector<FolderRecord>> MetadataStore::ListFolders(const std::string& parent,
                                                              const std::string& after, int limit) {
+  ScopedPhase timed(Phase::kMetadata);
   auto db = AcquireReader();
   if (!db) return db.error();
   auto st = (*db)->Prepare(

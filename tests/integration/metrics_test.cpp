@@ -121,13 +121,28 @@ TEST_F(MetricsTest, PurgeReportsBeforeAndAfter) {
 }
 
 TEST_F(MetricsTest, ServerTimingHeaderOnEveryResponse) {
-  const std::regex timing(R"(total;dur=[0-9]+\.[0-9]{3})");
-  for (const char* path : {"/ping", "/files/missing.txt", "/metrics/requests"}) {
+  const std::regex timing(
+      R"(metadata;dur=([0-9]+\.[0-9]{3}), disk;dur=([0-9]+\.[0-9]{3}), total;dur=([0-9]+\.[0-9]{3}))");
+  ASSERT_EQ(c_->Put("/files/timed.txt", "timed", "text/plain")->status, 201);
+  for (const char* path :
+       {"/ping", "/files/missing.txt", "/metrics/requests", "/files/timed.txt"}) {
     auto res = c_->Get(path);
     ASSERT_TRUE(res);
-    EXPECT_TRUE(std::regex_match(res->get_header_value("Server-Timing"), timing))
-        << path << ": '" << res->get_header_value("Server-Timing") << "'";
+    const std::string header = res->get_header_value("Server-Timing");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(header, m, timing)) << path << ": '" << header << "'";
+    // The phases are parts of the total.
+    EXPECT_LE(std::stod(m[1]) + std::stod(m[2]), std::stod(m[3]) + 0.002) << header;
+    if (std::string(path) == "/ping") {
+      EXPECT_EQ(m[1].str(), "0.000") << "ping touches no metadata";
+    }
   }
+  // A read of a stored file looks up its row and opens its blob: both phases ran.
+  auto read = c_->Get("/files/timed.txt");
+  std::smatch m;
+  const std::string header = read->get_header_value("Server-Timing");
+  ASSERT_TRUE(std::regex_match(header, m, timing)) << header;
+  EXPECT_GT(std::stod(m[1]) + std::stod(m[2]), 0.0) << header;
 }
 
 TEST(MetricsDefaultsTest, NoProfilingRoutesNorServerTimingUnlessEnabled) {
