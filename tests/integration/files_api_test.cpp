@@ -150,7 +150,8 @@ TEST_F(FilesApiTest, UploadErrors) {
   EXPECT_EQ(too_big->status, 413);
   EXPECT_EQ(ErrorCode(too_big), "payload_too_large");
   EXPECT_EQ(c_->Get("/files/big")->status, 404);
-  auto conflict = c_->Put("/files/up", "x", "text/plain");  // "up" is a folder
+  ASSERT_LT(c_->Post("/create-folder?path=taken")->status, 300);
+  auto conflict = c_->Put("/files/taken", "x", "text/plain");  // a folder stands there
   EXPECT_EQ(conflict->status, 409);
   EXPECT_EQ(ErrorCode(conflict), "conflict");
 }
