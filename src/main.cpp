@@ -15,6 +15,7 @@
 #include "http/request_framing.h"
 #include "http/server.h"
 #include "links/link_service.h"
+#include "observability/allocator_tuning.h"
 #include "platform/cgroup.h"
 #include "platform/fd_limit.h"
 #include "platform/signals.h"
@@ -42,6 +43,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   SetLogLevel(config.log_level);
+  if (auto st = ApplyAllocatorDecay(config.alloc_decay_ms); !st) {
+    LogWarn("allocator decay not set: " + st.error().message);
+  }
   LogInfo("limits: cgroup " + limits.cgroup_version + ", " +
           std::to_string(limits.EffectiveCpus()) + " CPUs, " +
           std::to_string(limits.EffectiveMemory() >> 20) + " MiB; " +

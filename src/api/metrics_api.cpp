@@ -60,7 +60,8 @@ nlohmann::json SizingJson(const Config& c) {
           {"max_concurrent_uploads", c.max_concurrent_uploads},
           {"max_upload_inflight_bytes", c.max_upload_inflight_bytes},
           {"url_cache_max_bytes", c.url_cache_max_bytes},
-          {"url_cache_max_entries", c.url_cache_max_entries}};
+          {"url_cache_max_entries", c.url_cache_max_entries},
+          {"alloc_decay_ms", c.alloc_decay_ms}};
 }
 
 namespace {

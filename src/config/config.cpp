@@ -5,6 +5,8 @@
 #include <functional>
 #include <sstream>
 
+#include "observability/allocator_tuning.h"
+
 extern char** environ;
 
 namespace fsvc {
@@ -164,6 +166,9 @@ const std::vector<Option>& Options() {
           &Config::trusted_proxy_hops, 0, 16),
       Bool("enable-profiling", "ENABLE_PROFILING", "serve /debug/pprof/*",
            &Config::enable_profiling),
+      Int("alloc-decay-ms", "ALLOC_DECAY_MS",
+          "ms jemalloc keeps freed pages before returning them (default: from memory)",
+          &Config::alloc_decay_ms, 0, 3600 * 1000),
       Int("pprof-max-seconds", "PPROF_MAX_SECONDS", "longest CPU profile (seconds) pprof may ask",
           &Config::pprof_max_seconds, 1, 3600),
       Size("heap-sample-bytes", "HEAP_SAMPLE_BYTES",
@@ -270,6 +275,9 @@ Result<ParsedConfig> ParseConfig(const std::vector<std::string>& args,
   if (c.url_cache_max_bytes == 0) {
     c.url_cache_max_bytes =
         std::clamp<uint64_t>(limits.EffectiveMemory() / 64, 1u << 20, 256u << 20);
+  }
+  if (c.alloc_decay_ms == 0) {
+    c.alloc_decay_ms = static_cast<int>(DeriveDirtyDecayMs(limits.EffectiveMemory()));
   }
   if (c.url_cache_max_entries == 0) {
     c.url_cache_max_entries = static_cast<int>(c.url_cache_max_bytes / 256);

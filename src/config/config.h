@@ -66,6 +66,9 @@ struct Config {
   bool enable_profiling = false;
   bool disable_rate_limiter = false;
   bool server_timing = false;
+  // jemalloc's dirty-page decay (0 = derived from the memory limit).
+  int alloc_decay_ms = 0;
+
   // Profiling (/debug/pprof): cap on ?seconds=, and the mean bytes between heap samples.
   int pprof_max_seconds = 120;
   uint64_t heap_sample_bytes = uint64_t{512} << 10;
