@@ -202,8 +202,10 @@ int DeriveThreads(const MachineLimits& l) {
 // Connection limits: an open connection costs ~64 KiB at worst (kernel
 // socket buffers charged to the cgroup, read-ahead, bookkeeping); requests
 // waiting for a thread cost a queue entry each but add latency, so half the
-// connections may wait. An upload holds a thread, buffers and unsynced page
-// cache: 1/16 MiB of memory per upload slot, half of memory in declared bytes.
+// connections may wait. An upload holds a thread, a 64 KiB write buffer and
+// socket buffers: 4 MiB of memory per upload slot is generous (256 on a
+// t3.micro, so 100 concurrent small uploads are admitted rather than 503'd);
+// large uploads are bounded by their declared bytes, half of memory.
 void DeriveConnectionLimits(Config& c) {
   const uint64_t memory = c.limits.EffectiveMemory();
   if (c.max_connections == 0) {
@@ -211,7 +213,7 @@ void DeriveConnectionLimits(Config& c) {
   }
   if (c.admission_queue == 0) c.admission_queue = std::max(64, c.max_connections / 2);
   if (c.max_concurrent_uploads == 0) {
-    c.max_concurrent_uploads = static_cast<int>(std::clamp<uint64_t>(memory >> 24, 4, 1024));
+    c.max_concurrent_uploads = static_cast<int>(std::clamp<uint64_t>(memory >> 22, 4, 1024));
   }
   if (c.max_upload_inflight_bytes == 0) c.max_upload_inflight_bytes = memory / 2;
 }
