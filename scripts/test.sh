@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to the whole test suite:
 # installs what is missing (test tools included), builds everything, and runs
-# ctest (unit and integration tests against the real binary) plus the lints.
+# ctest (unit and integration tests against the real binary), the lints, and a
+# quick pass of the load suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 scripts/lint-docker.sh
 scripts/build.sh
+# The load suite end to end, every scenario scaled to seconds, the service
+# under t3.micro limits: results, report and profiles land in
+# stress-tests/results/ and profiles/ (both ignored by git).
+stress-tests/run.sh all --quick --instance t3-micro
+# Last, so its summary line closes the output.
 (cd build && ctest --output-on-failure --timeout 900 -j1)
