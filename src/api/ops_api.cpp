@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "api/metrics_api.h"
 #include "http/error_response.h"
 
 namespace fsvc {
@@ -41,6 +42,7 @@ void RegisterOpsRoutes(HttpServer& server, FileStore& store, const Config& confi
                              {"data_dir", data_dir ? "ok" : data_dir.error().message}}},
                            {"threads", config.threads},
                            {"limits", LimitsJson(config.limits)},
+                           {"sizing", SizingJson(config)},
                            {"server", ServerStatsJson(server.Stats())}};
     SendJson(res, ready ? 200 : 503, body);
   });

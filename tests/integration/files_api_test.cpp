@@ -34,6 +34,9 @@ TEST_F(FilesApiTest, PingAndHealth) {
   EXPECT_EQ(h["checks"]["database"], "ok");
   EXPECT_EQ(h["checks"]["data_dir"], "ok");
   EXPECT_TRUE(h["limits"].contains("memory_limit_bytes"));
+  // The defaults the service derived from those limits are shown beside them.
+  EXPECT_GT(h["sizing"]["threads"].get<int>(), 0);
+  EXPECT_GT(h["sizing"]["alloc_decay_ms"].get<int>(), 0);
 }
 
 TEST_F(FilesApiTest, PutGetHeadOverwriteDelete) {
