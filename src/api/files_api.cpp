@@ -35,13 +35,26 @@ Result<std::string> UploadFolder(const httplib::Request& req, const StagedUpload
   return FolderPathParam(req);
 }
 
-Result<StagedUpload> ReadMultipart(const httplib::Request& req,
-                                   const httplib::ContentReader& reader, FileStore& store,
-                                   const Config& config, size_t max_files) {
+// A multipart upload as both upload routes read it: the staged parts (at
+// least one file) and the folder they go into. Fails as a whole otherwise.
+struct StagedForm {
+  StagedUpload upload;
+  std::string folder;
+};
+Result<StagedForm> ReadUploadForm(const httplib::Request& req, const httplib::ContentReader& reader,
+                                  FileStore& store, const Config& config) {
   if (!req.is_multipart_form_data()) {
     return Error{Errc::kInvalidArgument, "expected a multipart/form-data body"};
   }
-  return StageMultipart(reader, store, {config.max_upload_bytes, max_files});
+  auto staged = StageMultipart(
+      reader, store, {config.max_upload_bytes, static_cast<size_t>(config.max_batch_files)});
+  if (!staged) return staged.error();
+  if (staged->files.empty()) {
+    return Error{Errc::kInvalidArgument, "no file part in the form (field 'file')"};
+  }
+  auto folder = UploadFolder(req, *staged);
+  if (!folder) return folder.error();
+  return StagedForm{std::move(*staged), std::move(*folder)};
 }
 
 void PutFile(const httplib::Request& req, httplib::Response& res,
@@ -62,25 +75,21 @@ void PutFile(const httplib::Request& req, httplib::Response& res,
 
 void Upload(const httplib::Request& req, httplib::Response& res,
             const httplib::ContentReader& reader, FileStore& store, const Config& config) {
-  auto staged =
-      ReadMultipart(req, reader, store, config, static_cast<size_t>(config.max_batch_files));
-  if (!staged) return SendErrorAndClose(res, staged.error());
-  if (staged->files.empty()) {
-    return SendError(res, {Errc::kInvalidArgument, "no file part in the form (field 'file')"});
-  }
-  auto folder = UploadFolder(req, *staged);
-  if (!folder) return SendError(res, folder.error());
+  auto form = ReadUploadForm(req, reader, store, config);
+  if (!form) return SendErrorAndClose(res, form.error());
+  StagedUpload& staged = form->upload;
+  const std::string& folder = form->folder;
   // All names and sizes are checked before anything is committed.
   std::vector<std::string> paths;
-  for (const StagedFile& f : staged->files) {
+  for (const StagedFile& f : staged.files) {
     if (f.error) return SendError(res, *f.error);
-    auto path = NormalizeFilePath(JoinPath(*folder, f.filename));
+    auto path = NormalizeFilePath(JoinPath(folder, f.filename));
     if (!path) return SendError(res, path.error());
     paths.push_back(std::move(*path));
   }
   nlohmann::json files = nlohmann::json::array();
   for (size_t i = 0; i < paths.size(); ++i) {
-    StagedFile& f = staged->files[i];
+    StagedFile& f = staged.files[i];
     auto done =
         store.Commit(std::move(*f.blob), paths[i], ContentTypeFor(f.content_type, paths[i]));
     if (!done) {
@@ -95,19 +104,15 @@ void Upload(const httplib::Request& req, httplib::Response& res,
 
 void BatchUpload(const httplib::Request& req, httplib::Response& res,
                  const httplib::ContentReader& reader, FileStore& store, const Config& config) {
-  auto staged =
-      ReadMultipart(req, reader, store, config, static_cast<size_t>(config.max_batch_files));
-  if (!staged) return SendErrorAndClose(res, staged.error());
-  if (staged->files.empty()) {
-    return SendError(res, {Errc::kInvalidArgument, "no file part in the form"});
-  }
-  auto folder = UploadFolder(req, *staged);
-  if (!folder) return SendError(res, folder.error());
+  auto form = ReadUploadForm(req, reader, store, config);
+  if (!form) return SendErrorAndClose(res, form.error());
+  StagedUpload& staged = form->upload;
+  const std::string& folder = form->folder;
   nlohmann::json results = nlohmann::json::array();
   int succeeded = 0;
-  for (StagedFile& f : staged->files) {
+  for (StagedFile& f : staged.files) {
     nlohmann::json item = {{"name", f.filename}};
-    auto path = NormalizeFilePath(JoinPath(*folder, f.filename));
+    auto path = NormalizeFilePath(JoinPath(folder, f.filename));
     Result<FileStore::Committed> done =
         f.error ? Result<FileStore::Committed>(*f.error)
         : !path ? Result<FileStore::Committed>(path.error())

@@ -72,19 +72,9 @@ TEST_F(CpuCaptureTest, BusyFunctionAppearsByNameInBothPprofs) {
   ASSERT_TRUE(gz.ok());
   std::string file = testing::WriteTemp("cpu.pb.gz", *gz);
   const std::string name = "fsvc::pprof::testdata::BurnCpuForProfileTest";
-  const std::string& standalone = testing::StandalonePprof();
-  if (!standalone.empty()) {
-    auto r = testing::PprofTop(standalone, file);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_NE(r.output.find(name), std::string::npos) << r.output;
-  }
-  if (testing::HaveGo()) {
-    auto r = testing::PprofTop("go tool pprof", file);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_NE(r.output.find(name), std::string::npos) << r.output;
-  }
+  const int ran = testing::ExpectPprofTopShows(file, {name});
   std::filesystem::remove(file);
-  if (standalone.empty() && !testing::HaveGo()) GTEST_SKIP() << "no pprof tool to check with";
+  if (ran == 0) GTEST_SKIP() << "no pprof tool to check with";
 }
 
 TEST_F(CpuCaptureTest, SecondConcurrentCaptureConflicts) {

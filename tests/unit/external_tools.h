@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 
 namespace fsvc::testing {
@@ -88,6 +89,24 @@ inline bool ExpectPromtoolClean(const std::string& text) {
 inline CommandResult PprofTop(const std::string& tool, const std::string& file) {
   return Run("HOME=" + std::filesystem::temp_directory_path().string() +
              " PPROF_BINARY_PATH=/nonexistent " + tool + " -top " + file);
+}
+
+// Runs `-top` of `file` with each pprof present (standalone, then go tool)
+// and expects every needle in each output. Returns how many tools ran.
+inline int ExpectPprofTopShows(const std::string& file,
+                               std::initializer_list<std::string> needles) {
+  int ran = 0;
+  for (const std::string& tool :
+       {StandalonePprof(), std::string(HaveGo() ? "go tool pprof" : "")}) {
+    if (tool.empty()) continue;
+    ++ran;
+    const auto r = PprofTop(tool, file);
+    EXPECT_EQ(r.exit_code, 0) << tool << ": " << r.output;
+    for (const auto& needle : needles) {
+      EXPECT_NE(r.output.find(needle), std::string::npos) << tool << ": " << r.output;
+    }
+  }
+  return ran;
 }
 
 }  // namespace fsvc::testing

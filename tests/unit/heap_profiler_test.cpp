@@ -80,18 +80,7 @@ TEST(HeapProfilerTest, KnownLargeBufferAppearsByName) {
   auto gz = EncodeProfileGzipped(*profile);
   ASSERT_TRUE(gz.ok());
   std::string file = testing::WriteTemp("heap.pb.gz", *gz);
-  const std::string& standalone = testing::StandalonePprof();
-  if (!standalone.empty()) {
-    auto r = testing::PprofTop(standalone, file);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_NE(r.output.find(name), std::string::npos) << r.output;
-  }
-  if (testing::HaveGo()) {
-    auto r = testing::PprofTop("go tool pprof", file);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_NE(r.output.find(name), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("inuse_space"), std::string::npos) << r.output;
-  }
+  testing::ExpectPprofTopShows(file, {name, "inuse_space"});
   std::filesystem::remove(file);
 }
 
