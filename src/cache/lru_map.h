@@ -106,12 +106,13 @@ class LruMap {
       lru_detail::RoundToAllocation(sizeof(Entry) + 2 * sizeof(void*)) + 2 * 2 * sizeof(void*);
 
   // Heap bytes behind a string of this capacity (0 while it fits inline).
-  static constexpr std::size_t HeapBytes(std::size_t capacity) {
-    return capacity > kInlineCapacity ? lru_detail::RoundToAllocation(capacity + 1) : 0;
+  static std::size_t HeapBytes(std::size_t capacity) {
+    // Not constexpr: clang cannot evaluate libstdc++'s string constructor.
+    static const std::size_t inline_capacity = std::string().capacity();
+    return capacity > inline_capacity ? lru_detail::RoundToAllocation(capacity + 1) : 0;
   }
 
  private:
-  static constexpr std::size_t kInlineCapacity = std::string().capacity();
   static constexpr std::size_t kEmpty = 0;
 
   // Open addressing with linear probing over a power-of-two table: a lookup

@@ -54,7 +54,7 @@ bool Connection::HasCompleteHeader() const {
 
 long Connection::Fill() {
   if (!buffer_) {
-    buffer_ = std::make_unique<char[]>(kBufferSize);
+    buffer_ = std::make_unique_for_overwrite<char[]>(kBufferSize);
     begin_ = end_ = 0;
   }
   if (begin_ == end_) begin_ = end_ = 0;

@@ -15,9 +15,6 @@ namespace fsvc {
 namespace {
 
 constexpr int kMaxEvents = 256;
-// Deadlines are checked at least this often; they are seconds long, so this
-// is their resolution.
-constexpr int kTickMs = 100;
 // How long a closing connection may go on sending before it is reset.
 constexpr std::chrono::seconds kDrainTimeout{2};
 
@@ -54,7 +51,6 @@ Status ConnectionReactor::Start() {
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0) {
     return Error{Errc::kInternal, std::string("epoll_ctl: ") + std::strerror(errno)};
   }
-  thread_ = std::thread([this] { Loop(); });
   return OkStatus();
 }
 
@@ -72,7 +68,6 @@ void ConnectionReactor::Stop() {
     const uint64_t one = 1;
     [[maybe_unused]] const ssize_t n = ::write(wake_.get(), &one, sizeof one);
   }
-  if (thread_.joinable()) thread_.join();
 }
 
 void ConnectionReactor::WatchNew(std::shared_ptr<Connection> conn) {
@@ -125,16 +120,14 @@ void ConnectionReactor::Close(std::shared_ptr<Connection> conn) {
   Arm(std::move(conn), SteadyClock::now() + kDrainTimeout, Wait::kDrain, false);
 }
 
-void ConnectionReactor::Loop() {
+void ConnectionReactor::Poll(int timeout_ms) {
   epoll_event events[kMaxEvents];
-  for (;;) {
-    const int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, kTickMs);
-    for (int i = 0; i < n; ++i) {
-      if (events[i].data.ptr == nullptr) return;  // Stop()
-      OnReadable(static_cast<Connection*>(events[i].data.ptr));
-    }
-    ExpireDue();
+  const int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout_ms);
+  for (int i = 0; i < n; ++i) {
+    if (events[i].data.ptr == nullptr) return;  // Stop()
+    OnReadable(static_cast<Connection*>(events[i].data.ptr));
   }
+  ExpireDue();
 }
 
 void ConnectionReactor::OnReadable(Connection* raw) {

@@ -1,13 +1,13 @@
 // Holds connections that are waiting for a request, without a thread each.
 //
-// One epoll thread watches every idle keep-alive connection and every
-// connection whose request header is still arriving. It reads header bytes
-// as they come (without blocking) and hands a connection on through
-// `on_request` only once a whole header block is buffered, so neither an
-// idle client nor one trickling header bytes (slowloris) ever holds a pool
-// thread. Each watched connection has a deadline: the header deadline while
-// a request is arriving, the keep-alive idle timeout between requests; it is
-// closed when the deadline passes, when the peer closes, or on Stop().
+// One epoll set holds every idle keep-alive connection and every connection
+// whose request header is still arriving. Poll(), called by one thread at a
+// time (a pool thread with nothing else to do), reads header bytes as they
+// come (without blocking) and hands a connection on through `on_request`
+// only once a whole header block is buffered, so neither an idle client nor
+// one trickling header bytes (slowloris) ever holds a pool thread. Each watched connection has a
+// deadline: the header deadline while a request is arriving, the keep-alive idle timeout between
+// requests; it is closed when the deadline passes, when the peer closes, or on Stop().
 //
 // Refuse() answers a connection with a canned 503 (Retry-After) without
 // blocking and closes it: the fast refusal for overload. Close() ends a
@@ -21,7 +21,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include "http/connection.h"
@@ -50,8 +49,12 @@ class ConnectionReactor {
   ConnectionReactor& operator=(const ConnectionReactor&) = delete;
 
   Status Start();
-  // Closes every watched connection and joins the thread; Watch() closes
-  // what it is given from then on.
+  // Waits up to timeout_ms for readable connections and handles them, then
+  // closes those whose deadline has passed. Not reentrant: one caller at a
+  // time. After Stop() it returns at once.
+  void Poll(int timeout_ms);
+  // Closes every watched connection and ends a Poll() in progress; Watch()
+  // closes what it is given from then on.
   void Stop();
 
   // A new connection: its first request header is due within header_timeout.
@@ -71,7 +74,6 @@ class ConnectionReactor {
   enum class Wait { kIdle, kHeader, kDrain };
   void Arm(std::shared_ptr<Connection> conn, SteadyClock::time_point deadline, Wait wait,
            bool is_new);
-  void Loop();
   void OnReadable(Connection* raw);
   void ExpireDue();
 
@@ -86,7 +88,6 @@ class ConnectionReactor {
   const Handoff on_request_;
   UniqueFd epoll_;
   UniqueFd wake_;  // eventfd: ends epoll_wait on Stop
-  std::thread thread_;
 
   mutable std::mutex mu_;
   bool stopped_ = false;

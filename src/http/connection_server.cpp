@@ -2,17 +2,10 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/socket.h>
 
 namespace fsvc {
 namespace {
-
-// How long a thread that has just answered waits for the same connection's
-// next request before parking it, when no other request needs the thread.
-// A busy keep-alive client sends again within microseconds; waiting here
-// saves the round trip through the reactor.
-constexpr int kLingerMs = 2;
 
 thread_local Connection* t_current = nullptr;
 
@@ -45,10 +38,14 @@ bool ConnectionServer::SetBacklog(int backlog) {
 }
 
 Status ConnectionServer::Start() {
-  pool_ = std::make_unique<ElasticThreadPool>(limits_.pool);
   reactor_ = std::make_unique<ConnectionReactor>(
       limits_.reactor, [this](std::shared_ptr<Connection> conn) { Dispatch(std::move(conn)); });
-  return reactor_->Start();
+  if (auto started = reactor_->Start(); !started) return started;
+  // Pool threads poll the reactor between requests: under load the request
+  // that arrived while one was served is picked up without a wake-up.
+  pool_ = std::make_unique<ElasticThreadPool>(
+      limits_.pool, [this](int timeout_ms) { reactor_->Poll(timeout_ms); });
+  return OkStatus();
 }
 
 Connection* ConnectionServer::Current() {
@@ -87,8 +84,10 @@ void ConnectionServer::Serve(std::shared_ptr<Connection> conn) {
     ConnectionStream stream(*conn, limits_.stream, counters_);
     bool client_closes = false;
     conn->close_after_response = false;
-    const bool ok = process_request(stream, last, client_closes,
-                                    [&stream](httplib::Request&) { stream.BeginBody(); });
+    const bool handled = process_request(stream, last, client_closes,
+                                         [&stream](httplib::Request&) { stream.BeginBody(); });
+    // An error response written by a failed request goes out too.
+    const bool ok = stream.Flush() && handled;
     ++conn->requests_served;
     conn->upload_permit.reset();
     if (!ok || last || client_closes || conn->close_after_response) break;
@@ -96,25 +95,12 @@ void ConnectionServer::Serve(std::shared_ptr<Connection> conn) {
       conn->header_deadline = SteadyClock::now() + limits_.reactor.header_timeout;
       continue;
     }
-    if (NextRequestArrived(*conn)) continue;
     t_current = nullptr;
     reactor_->WatchIdle(std::move(conn));
     return;
   }
   t_current = nullptr;
   reactor_->Close(std::move(conn));
-}
-
-bool ConnectionServer::NextRequestArrived(Connection& conn) {
-  if (pool_->HasWaitingWork()) return false;
-  pollfd p{conn.fd(), POLLIN, 0};
-  if (::poll(&p, 1, kLingerMs) <= 0) return false;
-  const bool starts_request = conn.buffered() == 0;
-  if (conn.Fill() <= 0) return false;
-  if (starts_request) {
-    conn.header_deadline = SteadyClock::now() + limits_.reactor.header_timeout;
-  }
-  return conn.HasCompleteHeader();
 }
 
 void ConnectionServer::StopConnections() {

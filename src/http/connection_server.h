@@ -59,9 +59,6 @@ class ConnectionServer : public httplib::Server {
   bool process_and_close_socket(socket_t sock) override;
   void Dispatch(std::shared_ptr<Connection> conn);
   void Serve(std::shared_ptr<Connection> conn);
-  // Waits briefly for the next request on a connection just served, when no
-  // other request waits for this thread; true when its header is complete.
-  bool NextRequestArrived(Connection& conn);
   void StopConnections();
 
   const ConnectionLimits limits_;

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -64,6 +65,9 @@ bool ConnectionStream::is_writable() const {
 }
 
 ssize_t ConnectionStream::read(char* ptr, size_t size) {
+  // A reply still gathered (say, "100 Continue") may be what the peer waits
+  // for before it sends.
+  if (!pending_.empty() && !Flush()) return -1;
   if (conn_.buffered() > 0) return static_cast<ssize_t>(conn_.TakeBuffered(ptr, size));
   for (;;) {
     // Small reads (httplib parses header lines a byte at a time) go through
@@ -87,21 +91,54 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
 }
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::send(conn_.fd(), ptr + done, size - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (pending_.size() + size <= kCoalesceBytes) {
+    pending_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  return SendAll(ptr, size) ? static_cast<ssize_t>(size) : -1;
+}
+
+bool ConnectionStream::Flush() {
+  return pending_.empty() || SendAll(nullptr, 0);
+}
+
+bool ConnectionStream::SendAll(const char* ptr, size_t size) {
+  iovec parts[2] = {{pending_.data(), pending_.size()}, {const_cast<char*>(ptr), size}};
+  iovec* part = parts;
+  int count = 2;
+  while (count > 0) {
+    if (part->iov_len == 0) {
+      ++part;
+      --count;
+      continue;
+    }
+    msghdr msg{};
+    msg.msg_iov = part;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    const ssize_t n = ::sendmsg(conn_.fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
-      done += static_cast<size_t>(n);
+      for (auto left = static_cast<size_t>(n); left > 0;) {
+        const size_t step = std::min(left, part->iov_len);
+        part->iov_base = static_cast<char*>(part->iov_base) + step;
+        part->iov_len -= step;
+        left -= step;
+        if (part->iov_len == 0) {
+          ++part;
+          --count;
+        }
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) break;
     if (!WaitWritable()) {
       counters_.write_timeouts.fetch_add(1, std::memory_order_relaxed);
-      return -1;
+      break;
     }
   }
-  return static_cast<ssize_t>(done);
+  const bool sent = count == 0;
+  pending_.clear();
+  return sent;
 }
 
 void ConnectionStream::get_remote_ip_and_port(std::string& ip, int& port) const {

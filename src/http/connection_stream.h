@@ -8,6 +8,11 @@
 // reading is served at its own pace, with nothing buffered beyond the
 // caller's chunk and the kernel's socket buffer, and one that stops reading
 // (takes no byte for write_timeout) is dropped.
+//
+// Small writes are gathered until Flush() (or the next read, or a write that
+// would overflow kCoalesceBytes): httplib writes a response's header block
+// and its body separately, and two sends cost a second packet and wake the
+// client twice.
 #pragma once
 
 #include <httplib.h>
@@ -15,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "http/connection.h"
 
@@ -37,8 +43,12 @@ class ConnectionStream final : public httplib::Stream {
   ConnectionStream(Connection& conn, const StreamTimeouts& timeouts, StreamCounters& counters)
       : conn_(conn), timeouts_(timeouts), counters_(counters) {}
 
+  static constexpr size_t kCoalesceBytes = 16 * 1024;
+
   // The header has been parsed: reads now get the per-read body timeout.
   void BeginBody() { in_header_ = false; }
+  // Sends what write() gathered; false when the peer cannot take it.
+  bool Flush();
 
   bool is_readable() const override;
   bool is_writable() const override;
@@ -56,11 +66,15 @@ class ConnectionStream final : public httplib::Stream {
   // Waits until the socket takes more bytes; false once the peer has taken
   // none for write_timeout.
   bool WaitWritable() const;
+  // Sends `pending_` and then `size` bytes at `ptr` (one segment for both
+  // when they fit) and empties pending_; false on error or write timeout.
+  bool SendAll(const char* ptr, size_t size);
 
   Connection& conn_;
   const StreamTimeouts& timeouts_;
   StreamCounters& counters_;
   bool in_header_ = true;
+  std::string pending_;
 };
 
 }  // namespace fsvc

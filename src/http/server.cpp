@@ -17,6 +17,9 @@ constexpr uint64_t kSmallBodyLimit = 1 << 20;
 constexpr uint64_t kReservedFds = 128;
 // A pool thread blocked on a stalled client stays this long before retiring.
 constexpr std::chrono::seconds kPoolIdleTimeout{30};
+// Work queued this long without moving gets another thread: the running ones
+// wait on a disk or a slow client rather than compute.
+constexpr std::chrono::microseconds kPoolHandoffDelay{1000};
 
 ConnectionLimits LimitsFrom(const Config& c) {
   ConnectionLimits l;
@@ -27,8 +30,13 @@ ConnectionLimits LimitsFrom(const Config& c) {
   const uint64_t by_fds = fds > 2 * kReservedFds ? fds - kReservedFds : fds / 2;
   l.max_connections = std::min<uint64_t>(static_cast<uint64_t>(c.max_connections), by_fds);
   // No more requests can wait than there are connections to send them.
-  l.pool = {std::min(max_threads, 2 * cpus), max_threads,
-            std::min(static_cast<size_t>(c.admission_queue), l.max_connections), kPoolIdleTimeout};
+  // One running thread per CPU; more only when those are blocked.
+  l.pool = {std::min(max_threads, 2 * cpus),
+            max_threads,
+            std::min(static_cast<size_t>(c.admission_queue), l.max_connections),
+            kPoolIdleTimeout,
+            cpus,
+            kPoolHandoffDelay};
   l.max_requests_per_connection = static_cast<size_t>(c.keep_alive_max_requests);
   l.reactor = {std::chrono::seconds(c.header_timeout_sec),
                std::chrono::seconds(c.keep_alive_timeout_sec)};

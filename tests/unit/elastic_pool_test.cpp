@@ -1,5 +1,6 @@
 // ElasticThreadPool: grows to its bound under demand, refuses beyond its
-// queue bound, shrinks back when idle, and runs all queued work on shutdown.
+// queue bound, shrinks back when idle, hands work on when its threads block,
+// polls one thread at a time, and runs all queued work on shutdown.
 #include "http/elastic_pool.h"
 
 #include <gtest/gtest.h>
@@ -83,6 +84,59 @@ TEST(ElasticPoolTest, ShrinksToItsMinimumWhenIdle) {
   std::promise<void> done;
   ASSERT_TRUE(pool.TrySubmit([&] { done.set_value(); }));
   EXPECT_EQ(done.get_future().wait_for(5s), std::future_status::ready);
+}
+
+TEST(ElasticPoolTest, RunsOnEagerThreadsUntilWorkStopsMoving) {
+  // One eager thread: quick tasks queue behind each other on it...
+  ElasticThreadPool pool({1, 4, 100, 30s, 1, 2ms});
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(pool.TrySubmit([&] { ++ran; }));
+  ASSERT_TRUE(Eventually([&] { return ran == 50; }));
+  // ...but a task that blocks gets the work behind it handed to another.
+  Gate gate;
+  ASSERT_TRUE(pool.TrySubmit([&] { gate.Wait(); }));
+  std::promise<void> behind;
+  ASSERT_TRUE(pool.TrySubmit([&] { behind.set_value(); }));
+  EXPECT_EQ(behind.get_future().wait_for(5s), std::future_status::ready);
+  EXPECT_GE(pool.Stats().handoffs, 1u);
+  gate.Open();
+}
+
+TEST(ElasticPoolTest, OneThreadAtATimePollsAndRunsWhatItSubmits) {
+  std::atomic<int> pollers{0};
+  std::atomic<int> overlap{0};
+  std::atomic<int> submitted{0};
+  std::atomic<int> ran{0};
+  ElasticThreadPool* self = nullptr;
+  ElasticThreadPool pool({2, 4, 100, 30s, 2, 1ms}, [&](int timeout_ms) {
+    if (pollers.fetch_add(1) != 0) ++overlap;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(timeout_ms, 2)));
+    if (submitted < 200 && self != nullptr) {
+      for (int i = 0; i < 10; ++i, ++submitted) self->Submit([&] { ++ran; });
+    }
+    pollers.fetch_sub(1);
+  });
+  self = &pool;
+  EXPECT_TRUE(Eventually([&] { return ran >= 200; }));
+  EXPECT_EQ(overlap, 0);
+}
+
+TEST(ElasticPoolTest, PollsFromTheMonitorWhenEveryThreadIsBlocked) {
+  // Both threads are held by tasks: no worker can poll, so the monitor does,
+  // without waiting (timeout 0); the server's poller refuses what it cannot
+  // queue, so new clients get an answer even now.
+  std::atomic<int> monitor_polls{0};
+  std::atomic<bool> armed{false};
+  ElasticThreadPool pool({2, 2, 4, 30s, 2, 1ms}, [&](int timeout_ms) {
+    if (timeout_ms == 0 && armed) ++monitor_polls;
+    if (timeout_ms > 0) std::this_thread::sleep_for(1ms);
+  });
+  Gate gate;
+  for (int i = 0; i < 2; ++i) pool.Submit([&] { gate.Wait(); });
+  ASSERT_TRUE(Eventually([&] { return pool.Stats().busy == 2; }));
+  armed = true;
+  EXPECT_TRUE(Eventually([&] { return monitor_polls >= 3; }));
+  gate.Open();
 }
 
 TEST(ElasticPoolTest, ShutdownRunsQueuedWorkThenRefuses) {
