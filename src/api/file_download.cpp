@@ -1,20 +1,12 @@
 #include "api/file_download.h"
 
-#include <unistd.h>
-
-#include <array>
-
 #include "api/json_views.h"
 #include "http/error_response.h"
+#include "http/file_body.h"
 #include "http/range.h"
 
 namespace fsvc {
 namespace {
-
-// One slice per provider call: the per-download buffer. The socket's send
-// buffer absorbs the rest; a reader that stops reading blocks the write
-// until the write timeout drops it.
-constexpr size_t kSlice = 64 * 1024;
 
 bool ETagMatches(const std::string& header, const std::string& etag) {
   if (header == "*") return true;
@@ -75,13 +67,7 @@ void ServeFile(const httplib::Request& req, httplib::Response& res, OpenFile fil
   auto blob = file.blob;
   res.set_content_provider(static_cast<size_t>(length), info.content_type,
                            [blob, offset](size_t at, size_t want, httplib::DataSink& sink) {
-                             std::array<char, kSlice> buf;
-                             const size_t n = std::min(want, buf.size());
-                             const ssize_t got = ::pread(blob->fd.get(), buf.data(), n,
-                                                         static_cast<off_t>(offset + at));
-                             if (got <= 0)
-                               return false;  // file shrank or I/O error: abort the response
-                             return sink.write(buf.data(), static_cast<size_t>(got));
+                             return WriteFileSlice(sink, blob->fd.get(), offset + at, want);
                            });
 }
 

@@ -1,5 +1,6 @@
 #include "http/connection_server.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -63,6 +64,9 @@ bool ConnectionServer::process_and_close_socket(socket_t sock) {
   }
   int on = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  // Every read and write waits in poll() against a deadline; sendfile(2),
+  // which takes no MSG_DONTWAIT, needs the socket itself non-blocking.
+  ::fcntl(sock, F_SETFL, ::fcntl(sock, F_GETFL) | O_NONBLOCK);
   reactor_->WatchNew(std::move(conn));
   return true;
 }

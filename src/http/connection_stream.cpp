@@ -3,13 +3,34 @@
 #include <linux/sockios.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 namespace fsvc {
+namespace {
+
+thread_local ConnectionStream* t_stream = nullptr;
+
+}  // namespace
+
+ConnectionStream::ConnectionStream(Connection& conn, const StreamTimeouts& timeouts,
+                                   StreamCounters& counters)
+    : conn_(conn), timeouts_(timeouts), counters_(counters) {
+  t_stream = this;
+}
+
+ConnectionStream::~ConnectionStream() {
+  if (t_stream == this) t_stream = nullptr;
+}
+
+ConnectionStream* ConnectionStream::Current() {
+  return t_stream;
+}
 
 std::chrono::milliseconds ConnectionStream::ReadBudget() const {
   if (!in_header_) return timeouts_.read;
@@ -91,6 +112,7 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
 }
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
+  if (file_fd_ >= 0) return SendFromFile(size) ? static_cast<ssize_t>(size) : -1;
   if (pending_.size() + size <= kCoalesceBytes) {
     pending_.append(ptr, size);
     return static_cast<ssize_t>(size);
@@ -102,7 +124,30 @@ bool ConnectionStream::Flush() {
   return pending_.empty() || SendAll(nullptr, 0);
 }
 
-bool ConnectionStream::SendAll(const char* ptr, size_t size) {
+bool ConnectionStream::SendFromFile(size_t size) {
+  const int fd = std::exchange(file_fd_, -1);
+  // MSG_MORE: the header block leaves in the same segment as the first bytes.
+  if (!pending_.empty() && !SendAll(nullptr, 0, MSG_MORE)) return false;
+  auto offset = static_cast<off_t>(file_offset_);
+  size_t left = size;
+  while (left > 0) {
+    const ssize_t n = ::sendfile(conn_.fd(), fd, &offset, left);
+    if (n > 0) {
+      left -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) return false;  // the file is shorter than promised
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+    if (!WaitWritable()) {
+      counters_.write_timeouts.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ConnectionStream::SendAll(const char* ptr, size_t size, int flags) {
   iovec parts[2] = {{pending_.data(), pending_.size()}, {const_cast<char*>(ptr), size}};
   iovec* part = parts;
   int count = 2;
@@ -115,7 +160,7 @@ bool ConnectionStream::SendAll(const char* ptr, size_t size) {
     msghdr msg{};
     msg.msg_iov = part;
     msg.msg_iovlen = static_cast<size_t>(count);
-    const ssize_t n = ::sendmsg(conn_.fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t n = ::sendmsg(conn_.fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL | flags);
     if (n > 0) {
       for (auto left = static_cast<size_t>(n); left > 0;) {
         const size_t step = std::min(left, part->iov_len);

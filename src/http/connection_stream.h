@@ -13,6 +13,11 @@
 // would overflow kCoalesceBytes): httplib writes a response's header block
 // and its body separately, and two sends cost a second packet and wake the
 // client twice.
+//
+// A file body can skip user space: after TakeNextWriteFromFile(fd, offset),
+// the next write() sends its bytes from the file with sendfile(2) (the
+// caller's buffer is not read), so httplib's content provider still drives
+// the response, counts its bytes and sees its errors.
 #pragma once
 
 #include <httplib.h>
@@ -40,8 +45,10 @@ struct StreamCounters {
 
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(Connection& conn, const StreamTimeouts& timeouts, StreamCounters& counters)
-      : conn_(conn), timeouts_(timeouts), counters_(counters) {}
+  ConnectionStream(Connection& conn, const StreamTimeouts& timeouts, StreamCounters& counters);
+  ~ConnectionStream() override;
+  ConnectionStream(const ConnectionStream&) = delete;
+  ConnectionStream& operator=(const ConnectionStream&) = delete;
 
   static constexpr size_t kCoalesceBytes = 16 * 1024;
 
@@ -49,6 +56,13 @@ class ConnectionStream final : public httplib::Stream {
   void BeginBody() { in_header_ = false; }
   // Sends what write() gathered; false when the peer cannot take it.
   bool Flush();
+  // The stream the calling thread serves a request on, else null.
+  static ConnectionStream* Current();
+  // The next write() of n bytes sends bytes [offset, offset + n) of `fd`.
+  void TakeNextWriteFromFile(int fd, uint64_t offset) {
+    file_fd_ = fd;
+    file_offset_ = offset;
+  }
 
   bool is_readable() const override;
   bool is_writable() const override;
@@ -68,13 +82,17 @@ class ConnectionStream final : public httplib::Stream {
   bool WaitWritable() const;
   // Sends `pending_` and then `size` bytes at `ptr` (one segment for both
   // when they fit) and empties pending_; false on error or write timeout.
-  bool SendAll(const char* ptr, size_t size);
+  bool SendAll(const char* ptr, size_t size, int flags = 0);
+  // Sends `size` bytes of file_fd_ from file_offset_ after pending_.
+  bool SendFromFile(size_t size);
 
   Connection& conn_;
   const StreamTimeouts& timeouts_;
   StreamCounters& counters_;
   bool in_header_ = true;
   std::string pending_;
+  int file_fd_ = -1;
+  uint64_t file_offset_ = 0;
 };
 
 }  // namespace fsvc
