@@ -158,6 +158,11 @@ HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(conf
         if (!res.body.empty() || res.status < 400) {
           return httplib::Server::HandlerResponse::Unhandled;
         }
+        // httplib's own 400/413/414: the request was not read to its end,
+        // so what follows on the connection is no request to trust.
+        if (res.status == 400 || res.status == 413 || res.status == 414) {
+          res.set_header("Connection", "close");
+        }
         SendError(res, StatusError(res.status));
         return httplib::Server::HandlerResponse::Handled;
       }));
