@@ -30,7 +30,7 @@ run_suite() {  # build-dir sanitizer ctest-args...
   local start=$SECONDS status=0
   ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:quarantine_size_mb=64:log_path=$reports/asan" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan" \
-  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan" \
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan:suppressions=$PWD/tests/sanitizers/tsan.supp" \
     ctest --test-dir "$build" --output-on-failure --timeout 900 -j1 "$@" || status=$?
   echo "== $build: ctest took $((SECONDS - start))s"
   if compgen -G "$reports/*" >/dev/null; then
