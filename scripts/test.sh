@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to the whole test suite:
 # installs what is missing (test tools included), builds everything, and runs
-# ctest (unit and integration tests against the real binary), the lints, and a
-# quick pass of the load suite.
+# the lints, a quick pass of the load suite, the fuzzers (time-bounded), the
+# suite again under AddressSanitizer + UndefinedBehaviorSanitizer and its
+# concurrency-heavy part under ThreadSanitizer, and last ctest (unit and
+# integration tests against the real binary).
+#   FUZZ_SECONDS   seconds per fuzz target (60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -12,5 +15,9 @@ scripts/build.sh
 # under t3.micro limits: results, report and profiles land in
 # stress-tests/results/ and profiles/ (both ignored by git).
 stress-tests/run.sh all --quick --instance t3-micro
+# Every parser that sees client bytes, from the committed seed corpora.
+scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+# Any sanitizer report fails the run (build-asan/, build-tsan/).
+scripts/sanitize.sh all
 # Last, so its summary line closes the output.
 (cd build && ctest --output-on-failure --timeout 900 -j1)
