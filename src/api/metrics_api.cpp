@@ -94,6 +94,8 @@ void WriteServer(const ServerStats& s, PrometheusText& t) {
   Gauge(t, "fsvc_server_threads", "Threads of the request pool.", s.threads);
   Gauge(t, "fsvc_server_busy_threads", "Pool threads serving a request now.", s.busy_threads);
   Gauge(t, "fsvc_server_max_threads", "Most threads the pool may start.", s.max_threads);
+  Counter(t, "fsvc_server_thread_handoffs_total",
+          "Threads woken or started because queued work had stopped moving.", s.handoffs);
   Gauge(t, "fsvc_server_queue_depth", "Requests waiting for a thread.", s.queue_depth);
   Gauge(t, "fsvc_server_open_connections", "Open client connections.", s.open_connections);
   Gauge(t, "fsvc_server_parked_connections", "Idle or mid-header connections holding no thread.",

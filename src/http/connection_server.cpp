@@ -120,6 +120,7 @@ ServerStats ConnectionServer::Stats() const {
     s.busy_threads = p.busy;
     s.idle_threads = p.idle;
     s.max_threads = p.max_threads;
+    s.handoffs = p.handoffs;
     s.queue_depth = p.queued;
     s.queue_limit = p.max_queue;
   }

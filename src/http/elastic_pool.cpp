@@ -55,11 +55,6 @@ bool ElasticThreadPool::Enqueue(std::function<void()> task, bool bounded) {
   return true;
 }
 
-bool ElasticThreadPool::HasWaitingWork() const {
-  std::lock_guard lock(mu_);
-  return !queue_.empty();
-}
-
 bool ElasticThreadPool::AddThreadLocked() {
   if (idle_ > woken_) {
     ++woken_;

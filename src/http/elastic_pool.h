@@ -70,8 +70,6 @@ class ElasticThreadPool {
   bool TrySubmit(std::function<void()> task);
   // Queues regardless of the bound; false only after Shutdown.
   bool Submit(std::function<void()> task);
-  // True when tasks wait for a thread.
-  bool HasWaitingWork() const;
   void Shutdown();
   PoolStats Stats() const;
 

@@ -14,6 +14,9 @@ struct ServerStats {
   uint64_t busy_threads = 0;
   uint64_t idle_threads = 0;
   uint64_t max_threads = 0;
+  // Threads woken or started because queued work stopped moving (its
+  // threads blocked on a disk or a slow client).
+  uint64_t handoffs = 0;
   // Requests whose header has arrived, waiting for a thread.
   uint64_t queue_depth = 0;
   uint64_t queue_limit = 0;

@@ -116,6 +116,8 @@ TEST(ConcurrencyTest, IdleKeepAliveConnectionDoesNotBlockAnotherClient) {
   const auto figures = ServerFigures(server);
   EXPECT_GE(figures["connections"]["parked"].get<int>(), 1) << figures.dump();
   EXPECT_EQ(figures["threads"]["max"].get<int>(), 1);
+  // Nothing blocked the thread, so no work ever waited for another.
+  EXPECT_EQ(figures["threads"]["handoffs"].get<int>(), 0) << figures.dump();
   // And the idle connection still works.
   ASSERT_TRUE(idle.Send(Get("/ping")));
   EXPECT_NE(idle.ReadUntil("pong", 5s).find("200 OK"), std::string::npos);
