@@ -189,9 +189,11 @@ const std::vector<Option>& Options() {
   return options;
 }
 
-// Thread default: cpp-httplib parks a thread on every open connection, so
-// threads bound concurrent connections. Idle threads cost ~40 KiB of RSS, so
-// memory allows many; CPU decides how many can be busy at once.
+// Thread bound: one thread per CPU computes; the rest exist only for
+// requests that block (disk, a client reading or sending slowly), which is
+// what bounds how many such requests run at once. Idle threads cost ~40 KiB
+// of RSS and exit after 30 s; 4 MiB of memory per thread covers what a
+// blocked download or upload holds.
 int DeriveThreads(const MachineLimits& l) {
   const double cpus = std::max(1.0, l.EffectiveCpus());
   const uint64_t by_memory = l.EffectiveMemory() / (4u << 20);  // 4 MiB per connection
