@@ -5,9 +5,10 @@
 // time (a pool thread with nothing else to do), reads header bytes as they
 // come (without blocking) and hands a connection on through `on_request`
 // only once a whole header block is buffered, so neither an idle client nor
-// one trickling header bytes (slowloris) ever holds a pool thread. Each watched connection has a
-// deadline: the header deadline while a request is arriving, the keep-alive idle timeout between
-// requests; it is closed when the deadline passes, when the peer closes, or on Stop().
+// one trickling header bytes (slowloris) ever holds a pool thread. Each
+// watched connection has a deadline: the header deadline while a request is
+// arriving, the keep-alive idle timeout between requests; it is closed when
+// the deadline passes, when the peer closes, or on Stop().
 //
 // Refuse() answers a connection with a canned 503 (Retry-After) without
 // blocking and closes it: the fast refusal for overload. Close() ends a
