@@ -8,7 +8,9 @@
 // ElasticThreadPool thread only while a request with a complete header is
 // served (httplib's own process_request parses and routes it, over a
 // ConnectionStream with deadlines). So thousands of keep-alive connections
-// need only as many threads as there are requests in progress.
+// need only as many threads as there are requests in progress. The pool's
+// threads poll the reactor between requests, so a busy server moves from
+// one request to the next without a wake-up.
 //
 // Overload is refused fast with a canned 503 + Retry-After and a close: a new
 // connection beyond max_connections, and a request whose header is complete
