@@ -66,7 +66,9 @@ Status InstallAccessControl(HttpServer& server, const Config& config) {
   server.AddMiddleware([keys](const httplib::Request& req, httplib::Response& res) {
     const auto needed = RequiredRole(req.method, req.path);
     if (!needed) return false;
-    const std::string_view presented = BearerToken(req.get_header_value("Authorization"));
+    // BearerToken views into the header, so the header must outlive it.
+    const std::string authorization = req.get_header_value("Authorization");
+    const std::string_view presented = BearerToken(authorization);
     const auto held = presented.empty() ? std::nullopt : keys->Find(presented);
     if (!held) {
       Refuse(req, res,
