@@ -106,12 +106,12 @@ TEST(ElasticPoolTest, OneThreadAtATimePollsAndRunsWhatItSubmits) {
   std::atomic<int> overlap{0};
   std::atomic<int> submitted{0};
   std::atomic<int> ran{0};
-  ElasticThreadPool* self = nullptr;
+  std::atomic<ElasticThreadPool*> self{nullptr};
   ElasticThreadPool pool({2, 4, 100, 30s, 2, 1ms}, [&](int timeout_ms) {
     if (pollers.fetch_add(1) != 0) ++overlap;
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(timeout_ms, 2)));
-    if (submitted < 200 && self != nullptr) {
-      for (int i = 0; i < 10; ++i, ++submitted) self->Submit([&] { ++ran; });
+    if (ElasticThreadPool* pool = self.load(); submitted < 200 && pool != nullptr) {
+      for (int i = 0; i < 10; ++i, ++submitted) pool->Submit([&] { ++ran; });
     }
     pollers.fetch_sub(1);
   });
