@@ -34,6 +34,11 @@ struct Config {
   int max_concurrent_uploads = 0;
   uint64_t max_upload_inflight_bytes = 0;  // declared by uploads in progress
   int shutdown_grace_sec = 10;
+  // Request bodies (src/http/boundary.h): a body must keep up this rate,
+  // averaged over each window, or the request is cut off with 408.
+  uint64_t min_body_rate = 1024;  // bytes per second; 0 = off
+  int body_rate_window_sec = 10;
+  int max_bodies_per_client = 16;  // request bodies in progress per client; 0 = off
 
   // Storage.
   std::string data_dir = "./data";
@@ -41,7 +46,13 @@ struct Config {
   int max_batch_files = 100;
   int max_page_size = 1000;
   int default_page_size = 100;
-  int max_header_bytes = 8192;  // cpp-httplib's own line limit binds too
+  int max_header_bytes = 8192;  // the request line and header block, together
+  // Multipart form fields (not files): how many, and their bytes together.
+  int max_form_fields = 64;
+  uint64_t max_form_field_bytes = 64 << 10;
+  // Free space kept on the data folder's disk: an upload that would leave
+  // less is refused with 507, so deletes and metadata writes always fit.
+  uint64_t disk_reserve_bytes = uint64_t{8} << 20;
 
   // Signed links and their cache (0 = derived from the memory limit).
   int link_ttl_sec = 3600;
