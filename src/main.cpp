@@ -10,16 +10,15 @@
 #include "api/links_api.h"
 #include "api/metrics_api.h"
 #include "api/ops_api.h"
-#include "auth/auth_middleware.h"
+#include "auth/access_check.h"
 #include "config/config.h"
-#include "http/request_framing.h"
 #include "http/server.h"
 #include "links/link_service.h"
 #include "observability/allocator_tuning.h"
 #include "platform/cgroup.h"
 #include "platform/fd_limit.h"
 #include "platform/signals.h"
-#include "ratelimit/rate_limit_middleware.h"
+#include "ratelimit/rate_check.h"
 #include "ratelimit/rate_limiter.h"
 #include "storage/file_store.h"
 #include "util/log.h"
@@ -85,20 +84,18 @@ int main(int argc, char** argv) {
   RateLimiter limiter(limits_config);
 
   HttpServer server(config);
-  RequestMetrics metrics;  // first middleware: every request counts as in flight
+  RequestMetrics metrics;
   RegisterMetricsRoutes(server, metrics, config, links, limiter);
-  server.AddMiddleware(RejectAmbiguousFraming);
-  if (auto auth = InstallAccessControl(server, config); !auth) {
-    LogError(auth.error().message);
+  auto access = MakeAccessCheck(config);
+  if (!access) {
+    LogError(access.error().message);
     return 2;
   }
+  if (*access) server.SetAccessCheck(std::move(**access));
   if (config.disable_rate_limiter) {
     LogWarn("rate limiter disabled (DISABLE_RATE_LIMITER)");
   } else {
-    const RateLimitPolicy policy{true, static_cast<unsigned>(config.trusted_proxy_hops)};
-    server.AddMiddleware([&limiter, policy](const httplib::Request& req, httplib::Response& res) {
-      return ApplyRateLimit(limiter, policy, req, res);
-    });
+    server.SetRateCheck(MakeRateCheck(limiter));
   }
   RegisterOpsRoutes(server, **store, config);
   RegisterFileRoutes(server, **store, config);

@@ -34,16 +34,16 @@ namespace {
 using pprof::HttpBody;
 using pprof::ProfileFormat;
 
-void Send(httplib::Response& res, const Result<HttpBody>& body) {
+void Send(Response& res, const Result<HttpBody>& body) {
   if (!body.ok()) return SendError(res, body.error());
   if (!body->content_disposition.empty()) {
-    res.set_header("Content-Disposition", body->content_disposition);
+    res.SetHeader("Content-Disposition", body->content_disposition);
   }
-  res.set_content(body->body, body->content_type);
+  res.SetBody(body->body, body->content_type);
 }
 
-bool Flag(const httplib::Request& req, const char* name) {
-  const std::string v = req.get_param_value(name);
+bool Flag(const Request& req, const char* name) {
+  const std::string v = req.Param(name);
   return !v.empty() && v != "0" && v != "false";
 }
 
@@ -68,87 +68,119 @@ void ConfigureHeapSampling(const Config& config) {
   }
 }
 
+// Every debugging row: admin only, reads from the read bucket, the rest from the write one.
+Route DebugRoute(std::string_view method, std::string_view pattern, std::string_view summary,
+                 Handler handler) {
+  const bool get = method == "GET";
+  return {.method = method,
+          .pattern = pattern,
+          .access = Access::kAdmin,
+          .rate = get ? RateClass::kRead : RateClass::kWrite,
+          .body = get ? BodyMode::kNone : BodyMode::kSmall,
+          .summary = summary,
+          .handler = std::move(handler)};
+}
+
 void RegisterProfilingRoutes(HttpServer& server, const Config& config,
                              const std::atomic<bool>& stopping) {
-  auto& r = server.routes();
+  RouteTable& r = server.routes();
   const int max_seconds = config.pprof_max_seconds;
-  auto cpu_profile = [max_seconds, &stopping](const httplib::Request& req,
+  auto cpu_profile = [max_seconds, &stopping](const Request& req,
                                               int fallback) -> Result<pprof::Profile> {
     auto seconds = IntParam(req, "seconds", std::min(fallback, max_seconds), max_seconds);
     if (!seconds.ok()) return seconds.error();
     return pprof::CaptureCpuProfile(std::chrono::seconds(*seconds), &stopping);
   };
 
-  r.Get("/debug/pprof/?",
-        [](const httplib::Request&, httplib::Response& res) { Send(res, pprof::IndexPage()); });
-  r.Get("/debug/pprof/profile", [cpu_profile](const httplib::Request& req, httplib::Response& res) {
-    const auto format = Flag(req, "debug") ? ProfileFormat::kText : ProfileFormat::kProto;
-    Send(res, Render(cpu_profile(req, 30), format, "CPU"));
-  });
-  r.Get("/debug/pprof/heap", [](const httplib::Request& req, httplib::Response& res) {
-    const auto format = Flag(req, "debug") ? ProfileFormat::kText : ProfileFormat::kProto;
-    Send(res, Render(pprof::CaptureHeapProfile(Flag(req, "gc")), format, "Heap"));
-  });
-  r.Get("/debug/pprof/flamegraph",
-        [cpu_profile](const httplib::Request& req, httplib::Response& res) {
-          if (req.get_param_value("type") == "heap") {
-            return Send(res, Render(pprof::CaptureHeapProfile(Flag(req, "gc")),
-                                    ProfileFormat::kFlameGraph, "Live heap (inuse_space)"));
-          }
-          Send(res, Render(cpu_profile(req, 10), ProfileFormat::kFlameGraph, "CPU"));
-        });
-  r.Get("/debug/pprof/threads", [](const httplib::Request& req, httplib::Response& res) {
-    const auto threads = ListThreads();
-    if (req.get_param_value("format") == "json") {
-      return res.set_content(ThreadsJson(threads), "application/json");
-    }
-    res.set_content(ThreadsText(threads), "text/plain; charset=utf-8");
-  });
-  r.Get("/debug/pprof/cmdline",
-        [](const httplib::Request&, httplib::Response& res) { Send(res, pprof::CmdlinePage()); });
+  const Handler index = [](const Request&, Response& res) { Send(res, pprof::IndexPage()); };
+  r.Add(DebugRoute("GET", "/debug/pprof", "Profiling index page", index));
+  r.Add(DebugRoute("GET", "/debug/pprof/", "Profiling index page", index));
+  Route profile = DebugRoute(
+      "GET", "/debug/pprof/profile", "CPU profile (gzipped profile.proto; ?debug=1: text)",
+      [cpu_profile](const Request& req, Response& res) {
+        const auto format = Flag(req, "debug") ? ProfileFormat::kText : ProfileFormat::kProto;
+        Send(res, Render(cpu_profile(req, 30), format, "CPU"));
+      });
+  profile.query = {{"seconds", false, "how long to sample (default 30)"},
+                   {"debug", false, "1: text instead of profile.proto"}};
+  r.Add(std::move(profile));
+  Route heap = DebugRoute(
+      "GET", "/debug/pprof/heap", "Live-heap sample (gzipped profile.proto; ?debug=1: text)",
+      [](const Request& req, Response& res) {
+        const auto format = Flag(req, "debug") ? ProfileFormat::kText : ProfileFormat::kProto;
+        Send(res, Render(pprof::CaptureHeapProfile(Flag(req, "gc")), format, "Heap"));
+      });
+  heap.query = {{"gc", false, "1: purge the allocator first"},
+                {"debug", false, "1: text instead of profile.proto"}};
+  r.Add(std::move(heap));
+  Route flamegraph = DebugRoute(
+      "GET", "/debug/pprof/flamegraph", "SVG flame graph of a CPU profile or the live heap",
+      [cpu_profile](const Request& req, Response& res) {
+        if (req.Param("type") == "heap") {
+          return Send(res, Render(pprof::CaptureHeapProfile(Flag(req, "gc")),
+                                  ProfileFormat::kFlameGraph, "Live heap (inuse_space)"));
+        }
+        Send(res, Render(cpu_profile(req, 10), ProfileFormat::kFlameGraph, "CPU"));
+      });
+  flamegraph.query = {{"seconds", false, "how long to sample (default 10)"},
+                      {"type", false, "heap: the live heap instead of CPU"}};
+  r.Add(std::move(flamegraph));
+  Route threads = DebugRoute("GET", "/debug/pprof/threads", "Every thread: name, state, CPU time",
+                             [](const Request& req, Response& res) {
+                               const auto list = ListThreads();
+                               if (req.Param("format") == "json") {
+                                 return res.SetBody(ThreadsJson(list), "application/json");
+                               }
+                               res.SetBody(ThreadsText(list), "text/plain; charset=utf-8");
+                             });
+  threads.query = {{"format", false, "json: JSON instead of text"}};
+  r.Add(std::move(threads));
+  r.Add(DebugRoute("GET", "/debug/pprof/cmdline", "The NUL-separated command line",
+                   [](const Request&, Response& res) { Send(res, pprof::CmdlinePage()); }));
   // Go's protocol puts the addresses in the raw query ("?0x1+0x2") or the POST body.
-  r.Get("/debug/pprof/symbol", [](const httplib::Request& req, httplib::Response& res) {
-    const size_t q = req.target.find('?');
-    Send(res,
-         pprof::SymbolPage(q == std::string::npos ? std::string_view()
-                                                  : std::string_view(req.target).substr(q + 1)));
-  });
-  server.Post("/debug/pprof/symbol",
-              [](const httplib::Request&, const std::string& body, httplib::Response& res) {
-                Send(res, pprof::SymbolPage(body));
-              });
+  r.Add(DebugRoute(
+      "GET", "/debug/pprof/symbol", "Go's symbol protocol: addresses in the raw query",
+      [](const Request& req, Response& res) { Send(res, pprof::SymbolPage(req.RawQuery())); }));
+  r.Add(DebugRoute(
+      "POST", "/debug/pprof/symbol", "Go's symbol protocol: addresses in the body",
+      [](const Request& req, Response& res) { Send(res, pprof::SymbolPage(req.body)); }));
 
-  server.Post("/debug/alloc-test", [](const httplib::Request& req, const std::string&,
-                                      httplib::Response& res) {
-    static std::mutex mu;
-    static std::unique_ptr<char[]> held;
-    const std::string v = req.get_param_value("bytes");
-    uint64_t bytes = 0;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), bytes);
-    constexpr uint64_t kMax = uint64_t{1} << 30;
-    if (ec != std::errc() || end != v.data() + v.size() || bytes > kMax) {
-      return SendError(res, {Errc::kInvalidArgument, "bytes must be a whole number up to 1 GiB"});
-    }
-    std::unique_ptr<char[]> old;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      old = std::move(held);
-      if (bytes > 0) held = HoldTestAllocation(bytes);
-    }
-    SendJson(res, 200, {{"held_bytes", bytes}});
-  });
+  Route alloc =
+      DebugRoute("POST", "/debug/alloc-test", "Hold one known allocation of ?bytes=N (0 frees it)",
+                 [](const Request& req, Response& res) {
+                   static std::mutex mu;
+                   static std::unique_ptr<char[]> held;
+                   const std::string v = req.Param("bytes");
+                   uint64_t bytes = 0;
+                   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), bytes);
+                   constexpr uint64_t kMax = uint64_t{1} << 30;
+                   if (ec != std::errc() || end != v.data() + v.size() || bytes > kMax) {
+                     return SendError(
+                         res, {Errc::kInvalidArgument, "bytes must be a whole number up to 1 GiB"});
+                   }
+                   std::unique_ptr<char[]> old;
+                   {
+                     std::lock_guard<std::mutex> lock(mu);
+                     old = std::move(held);
+                     if (bytes > 0) held = HoldTestAllocation(bytes);
+                   }
+                   SendJson(res, 200, {{"held_bytes", bytes}});
+                 });
+  alloc.query = {{"bytes", true, "bytes to hold, up to 1 GiB"}};
+  r.Add(std::move(alloc));
 }
 
 }  // namespace
 
 void RegisterDebugRoutes(HttpServer& server, const Config& config,
                          const std::atomic<bool>& stopping) {
-  server.Post("/debug/purge",
-              [&config](const httplib::Request&, const std::string&, httplib::Response& res) {
-                auto report = PurgeAndReport([&config] { return ReadCgroupMemory(config.limits); });
-                if (!report.ok()) return SendError(res, report.error());
-                res.set_content(ToJson(*report), "application/json");
-              });
+  server.routes().Add(DebugRoute(
+      "POST", "/debug/purge", "Purge the allocator's arenas; memory before and after",
+      [&config](const Request&, Response& res) {
+        auto report = PurgeAndReport([&config] { return ReadCgroupMemory(config.limits); });
+        if (!report.ok()) return SendError(res, report.error());
+        res.SetBody(ToJson(*report), "application/json");
+      }));
   ConfigureHeapSampling(config);
   if (config.enable_profiling) RegisterProfilingRoutes(server, config, stopping);
 }

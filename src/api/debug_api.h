@@ -1,8 +1,8 @@
-// Debugging routes (all need the admin role, see auth/access_policy.h):
+// Debugging routes (all need the admin role):
 //   POST /debug/purge                  jemalloc arena purge, memory before/after (Go's
 //                                      debug.FreeOSMemory); always served
 // Only with config.enable_profiling (404 otherwise), Go's net/http/pprof for C++:
-//   GET  /debug/pprof/                 index page
+//   GET  /debug/pprof, /debug/pprof/   index page
 //   GET  /debug/pprof/profile          CPU profile, ?seconds=N (default 30, capped by
 //                                      config.pprof_max_seconds); 409 while another runs
 //   GET  /debug/pprof/heap             live-heap sample, ?gc=1 purges first

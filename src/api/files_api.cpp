@@ -7,6 +7,7 @@
 #include "http/error_response.h"
 #include "http/mime_types.h"
 #include "storage/path.h"
+#include "util/percent_encode.h"
 
 namespace fsvc {
 namespace {
@@ -14,22 +15,26 @@ namespace {
 // The client's Content-Type, unless it is one of the generic values tools
 // send by default; then the name's extension decides.
 std::string ContentTypeFor(std::string_view declared, std::string_view name) {
-  if (declared.empty() || declared == "application/octet-stream" ||
-      declared.rfind("application/x-www-form-urlencoded", 0) == 0 ||
-      declared.rfind("multipart/", 0) == 0) {
+  const auto generic = [declared](std::string_view prefix) {
+    return declared.size() >= prefix.size() &&
+           EqualsIgnoreCase(declared.substr(0, prefix.size()), prefix);
+  };
+  if (declared.empty() || generic("application/octet-stream") ||
+      generic("application/x-www-form-urlencoded") || generic("multipart/")) {
     return MimeTypeFor(name);
   }
   return std::string(declared);
 }
 
-void SendCommitted(httplib::Response& res, const FileStore::Committed& c) {
-  res.set_header("ETag", c.info.ETag());
-  res.set_header("Location", "/files/" + c.info.path);
+void SendCommitted(Response& res, const FileStore::Committed& c) {
+  res.SetHeader("ETag", c.info.ETag());
+  // A stored name may hold '?', '#', '%' or spaces: the header carries a URI.
+  res.SetHeader("Location", "/files/" + PercentEncode(c.info.path, "/"));
   SendJson(res, c.created ? 201 : 200, FileJson(c.info));
 }
 
 // Folder for a multipart upload: the form field wins over the query string.
-Result<std::string> UploadFolder(const httplib::Request& req, const StagedUpload& staged) {
+Result<std::string> UploadFolder(const Request& req, const StagedUpload& staged) {
   auto it = staged.fields.find("path");
   if (it != staged.fields.end()) return NormalizeFolderPath(it->second);
   return FolderPathParam(req);
@@ -41,13 +46,14 @@ struct StagedForm {
   StagedUpload upload;
   std::string folder;
 };
-Result<StagedForm> ReadUploadForm(const httplib::Request& req, const httplib::ContentReader& reader,
-                                  FileStore& store, const Config& config) {
-  if (!req.is_multipart_form_data()) {
+Result<StagedForm> ReadUploadForm(const Request& req, FileStore& store, const Config& config) {
+  if (!req.IsMultipartForm()) {
     return Error{Errc::kInvalidArgument, "expected a multipart/form-data body"};
   }
-  auto staged = StageMultipart(
-      reader, store, {config.max_upload_bytes, static_cast<size_t>(config.max_batch_files)});
+  auto staged =
+      StageMultipart(req, store,
+                     {config.max_upload_bytes, static_cast<size_t>(config.max_batch_files),
+                      static_cast<size_t>(config.max_form_fields), config.max_form_field_bytes});
   if (!staged) return staged.error();
   if (staged->files.empty()) {
     return Error{Errc::kInvalidArgument, "no file part in the form (field 'file')"};
@@ -57,41 +63,51 @@ Result<StagedForm> ReadUploadForm(const httplib::Request& req, const httplib::Co
   return StagedForm{std::move(*staged), std::move(*folder)};
 }
 
-void PutFile(const httplib::Request& req, httplib::Response& res,
-             const httplib::ContentReader& reader, FileStore& store, const Config& config) {
-  auto path = NormalizeFilePath(req.matches[1].str());
+// A staged file with the path and type it is to be committed under.
+struct NamedBlob {
+  PendingBlob blob;
+  std::string path;
+  std::string content_type;
+};
+
+// Every file of an all-or-nothing upload, named; the first failed part or
+// bad name fails them all, before anything is committed.
+Result<std::vector<NamedBlob>> NameAll(StagedForm& form) {
+  std::vector<NamedBlob> named;
+  named.reserve(form.upload.files.size());
+  for (StagedFile& f : form.upload.files) {
+    if (f.error) return *f.error;
+    auto path = NormalizeFilePath(JoinPath(form.folder, f.filename));
+    if (!path) return path.error();
+    std::string type = ContentTypeFor(f.content_type, *path);
+    named.push_back({std::move(*f.blob), std::move(*path), std::move(type)});
+  }
+  return named;
+}
+
+void PutFile(const Request& req, Response& res, FileStore& store, const Config& config) {
+  auto path = NormalizeFilePath(req.captures[0]);
   if (!path) return SendErrorAndClose(res, path.error());
-  if (req.is_multipart_form_data()) {
+  if (req.IsMultipartForm()) {
     return SendErrorAndClose(
         res, {Errc::kInvalidArgument, "PUT takes the raw file body; use POST /upload for forms"});
   }
-  auto blob = StageRawBody(reader, store, config.max_upload_bytes);
+  auto blob = StageRawBody(req, store, config.max_upload_bytes);
   if (!blob) return SendErrorAndClose(res, blob.error());
-  auto done = store.Commit(std::move(*blob), *path,
-                           ContentTypeFor(req.get_header_value("Content-Type"), *path));
+  auto done =
+      store.Commit(std::move(*blob), *path, ContentTypeFor(req.Header("Content-Type"), *path));
   if (!done) return SendError(res, done.error());
   SendCommitted(res, *done);
 }
 
-void Upload(const httplib::Request& req, httplib::Response& res,
-            const httplib::ContentReader& reader, FileStore& store, const Config& config) {
-  auto form = ReadUploadForm(req, reader, store, config);
+void Upload(const Request& req, Response& res, FileStore& store, const Config& config) {
+  auto form = ReadUploadForm(req, store, config);
   if (!form) return SendErrorAndClose(res, form.error());
-  StagedUpload& staged = form->upload;
-  const std::string& folder = form->folder;
-  // All names and sizes are checked before anything is committed.
-  std::vector<std::string> paths;
-  for (const StagedFile& f : staged.files) {
-    if (f.error) return SendError(res, *f.error);
-    auto path = NormalizeFilePath(JoinPath(folder, f.filename));
-    if (!path) return SendError(res, path.error());
-    paths.push_back(std::move(*path));
-  }
+  auto named = NameAll(*form);
+  if (!named) return SendError(res, named.error());
   nlohmann::json files = nlohmann::json::array();
-  for (size_t i = 0; i < paths.size(); ++i) {
-    StagedFile& f = staged.files[i];
-    auto done =
-        store.Commit(std::move(*f.blob), paths[i], ContentTypeFor(f.content_type, paths[i]));
+  for (NamedBlob& n : *named) {
+    auto done = store.Commit(std::move(n.blob), n.path, n.content_type);
     if (!done) {
       nlohmann::json body = ErrorJson(done.error());
       body["files"] = files;  // committed before the failure; they stay
@@ -102,9 +118,8 @@ void Upload(const httplib::Request& req, httplib::Response& res,
   SendJson(res, 201, {{"files", files}});
 }
 
-void BatchUpload(const httplib::Request& req, httplib::Response& res,
-                 const httplib::ContentReader& reader, FileStore& store, const Config& config) {
-  auto form = ReadUploadForm(req, reader, store, config);
+void BatchUpload(const Request& req, Response& res, FileStore& store, const Config& config) {
+  auto form = ReadUploadForm(req, store, config);
   if (!form) return SendErrorAndClose(res, form.error());
   StagedUpload& staged = form->upload;
   const std::string& folder = form->folder;
@@ -132,7 +147,7 @@ void BatchUpload(const httplib::Request& req, httplib::Response& res,
            {{"results", results}, {"succeeded", succeeded}, {"failed", failed}});
 }
 
-void DeletePath(httplib::Response& res, FileStore& store, const Result<std::string>& path) {
+void DeletePath(Response& res, FileStore& store, const Result<std::string>& path) {
   if (!path) return SendError(res, path.error());
   if (auto st = store.Delete(*path); !st) return SendError(res, st.error());
   SendJson(res, 200, {{"deleted", *path}});
@@ -141,35 +156,71 @@ void DeletePath(httplib::Response& res, FileStore& store, const Result<std::stri
 }  // namespace
 
 void RegisterFileRoutes(HttpServer& server, FileStore& store, const Config& config) {
-  server.AllowLargeBodies("/files/");
-  server.AllowLargeBodies("/upload");
-  server.AllowLargeBodies("/batch-upload");
-  auto& r = server.routes();
-  r.Put(R"(/files/(.+))", [&store, &config](const httplib::Request& req, httplib::Response& res,
-                                            const httplib::ContentReader& reader) {
-    PutFile(req, res, reader, store, config);
-  });
-  r.Get(R"(/files/(.+))", [&store](const httplib::Request& req, httplib::Response& res) {
-    auto path = NormalizeFilePath(req.matches[1].str());
-    if (!path) return SendError(res, path.error());
-    auto file = store.OpenPath(*path);
-    if (!file) return SendError(res, file.error());
-    ServeFile(req, res, std::move(*file));
-  });
-  r.Delete(R"(/files/(.+))", [&store](const httplib::Request& req, httplib::Response& res) {
-    DeletePath(res, store, NormalizeFilePath(req.matches[1].str()));
-  });
-  r.Delete("/delete", [&store](const httplib::Request& req, httplib::Response& res) {
-    DeletePath(res, store, FilePathParam(req));
-  });
-  r.Post("/upload", [&store, &config](const httplib::Request& req, httplib::Response& res,
-                                      const httplib::ContentReader& reader) {
-    Upload(req, res, reader, store, config);
-  });
-  r.Post("/batch-upload", [&store, &config](const httplib::Request& req, httplib::Response& res,
-                                            const httplib::ContentReader& reader) {
-    BatchUpload(req, res, reader, store, config);
-  });
+  RouteTable& r = server.routes();
+  r.Add({.method = "PUT",
+         .pattern = "/files/{path...}",
+         .access = Access::kWrite,
+         .rate = RateClass::kWrite,
+         .body = BodyMode::kStreamed,
+         .summary = "Store the raw body as the file at path (201 new, 200 replaced)",
+         .body_type = "application/octet-stream",
+         .handler = [&store, &config](const Request& req, Response& res) {
+           PutFile(req, res, store, config);
+         }});
+  r.Add({.method = "GET",
+         .pattern = "/files/{path...}",
+         .access = Access::kRead,
+         .rate = RateClass::kRead,
+         .body = BodyMode::kNone,
+         .summary = "Download a file (HEAD, Range, If-None-Match, If-Range)",
+         .handler = [&store](const Request& req, Response& res) {
+           auto path = NormalizeFilePath(req.captures[0]);
+           if (!path) return SendError(res, path.error());
+           auto file = store.OpenPath(*path);
+           if (!file) return SendError(res, file.error());
+           ServeFile(req, res, std::move(*file));
+         }});
+  r.Add({.method = "DELETE",
+         .pattern = "/files/{path...}",
+         .access = Access::kWrite,
+         .rate = RateClass::kWrite,
+         .body = BodyMode::kNone,
+         .summary = "Delete the file at path",
+         .handler = [&store](const Request& req, Response& res) {
+           DeletePath(res, store, NormalizeFilePath(req.captures[0]));
+         }});
+  r.Add({.method = "DELETE",
+         .pattern = "/delete",
+         .access = Access::kWrite,
+         .rate = RateClass::kWrite,
+         .body = BodyMode::kNone,
+         .summary = "Delete the file named by the query",
+         .query = {{"path", true, "the file"}},
+         .handler = [&store](const Request& req, Response& res) {
+           DeletePath(res, store, FilePathParam(req));
+         }});
+  r.Add({.method = "POST",
+         .pattern = "/upload",
+         .access = Access::kWrite,
+         .rate = RateClass::kWrite,
+         .body = BodyMode::kStreamed,
+         .summary = "Upload the form's files into a folder: all of them, or an error",
+         .query = {{"path", false, "the folder (a 'path' form field wins)"}},
+         .body_type = "multipart/form-data",
+         .handler = [&store, &config](const Request& req, Response& res) {
+           Upload(req, res, store, config);
+         }});
+  r.Add({.method = "POST",
+         .pattern = "/batch-upload",
+         .access = Access::kWrite,
+         .rate = RateClass::kWrite,
+         .body = BodyMode::kStreamed,
+         .summary = "Upload the form's files into a folder, with a result per file",
+         .query = {{"path", false, "the folder (a 'path' form field wins)"}},
+         .body_type = "multipart/form-data",
+         .handler = [&store, &config](const Request& req, Response& res) {
+           BatchUpload(req, res, store, config);
+         }});
 }
 
 }  // namespace fsvc

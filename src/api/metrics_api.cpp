@@ -16,29 +16,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using T = PrometheusText::Type;
 
-// Set by the middleware, consumed by the observer of the same request: httplib serves a
-// request on one thread from its header to its logger call. Requests that never reach the
-// middleware (malformed, or refused by the body-size gate) leave it unset.
+// Set when a request's header block arrives, read when its response is sent: the server
+// runs a request's observers on one thread, from its header to its end.
 thread_local std::optional<Clock::time_point> t_started;
-
-// The pattern of the route that served `req`: httplib keeps the regex match of the handler
-// it dispatched to (and none when no handler ran), so the literal parts come from the path
-// and every capture becomes "*". The label set is therefore bounded by the route table.
-std::string RouteLabel(const httplib::Request& req) {
-  if (req.matches.empty()) return "unrouted";
-  std::string label = req.method + " ";
-  size_t pos = 0;
-  for (size_t i = 1; i < req.matches.size(); ++i) {
-    if (!req.matches[i].matched) continue;
-    const auto begin = static_cast<size_t>(req.matches.position(i));
-    if (begin < pos) continue;  // nested inside a capture already replaced
-    label.append(req.path, pos, begin - pos);
-    label += '*';
-    pos = begin + static_cast<size_t>(req.matches.length(i));
-  }
-  label.append(req.path, pos);
-  return label;
-}
 
 template <class V>
 nlohmann::json OrNull(const std::optional<V>& v) {
@@ -151,61 +131,82 @@ std::string FormatMillis(Clock::duration d) {
 
 void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Config& config,
                            const LinkService& links, const RateLimiter& limiter) {
-  server.AddMiddleware([&metrics](const httplib::Request&, httplib::Response&) {
+  RequestObserver observer;
+  observer.on_start = [&metrics] {
     t_started = Clock::now();
     ResetRequestPhases();
     metrics.OnStart();
-    return false;
-  });
-  server.AddObserver([&metrics](const httplib::Request& req, const httplib::Response& res,
-                                std::chrono::nanoseconds elapsed) {
-    // Keeps the in-flight gauge balanced for requests the middleware never saw.
-    if (!t_started) metrics.OnStart();
-    t_started.reset();
-    metrics.OnFinish(RouteLabel(req), res.status, elapsed);
-  });
+  };
   if (config.server_timing) {
-    // Runs after the handler, before the response header is written (so a streamed body's
-    // own time is not in it: the header has left by then).
-    server.routes().set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-      if (t_started) {
-        const PhaseTotals& p = CurrentRequestPhases();
-        res.set_header("Server-Timing",
-                       "metadata;dur=" + FormatMillis(p.by_phase[int(Phase::kMetadata)]) +
-                           ", disk;dur=" + FormatMillis(p.by_phase[int(Phase::kDisk)]) +
-                           ", total;dur=" + FormatMillis(Clock::now() - *t_started));
-      }
-    });
+    // After the handler, before the response header is written (so a streamed body's own
+    // time is not in it: the header has left by then).
+    observer.before_send = [](const Request&, Response& res) {
+      if (!t_started) return;
+      const PhaseTotals& p = CurrentRequestPhases();
+      res.SetHeader("Server-Timing",
+                    "metadata;dur=" + FormatMillis(p.by_phase[int(Phase::kMetadata)]) +
+                        ", disk;dur=" + FormatMillis(p.by_phase[int(Phase::kDisk)]) +
+                        ", total;dur=" + FormatMillis(Clock::now() - *t_started));
+    };
   }
+  observer.on_finish = [&metrics](std::string_view label, int status,
+                                  std::chrono::nanoseconds elapsed) {
+    t_started.reset();
+    metrics.OnFinish(label, status, elapsed);
+  };
+  server.AddObserver(std::move(observer));
 
-  auto& r = server.routes();
-  r.Get("/metrics/requests", [&metrics](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics.ToJson(), "application/json");
-  });
-  server.Post("/metrics/reset",
-              [&metrics](const httplib::Request&, const std::string&, httplib::Response& res) {
-                metrics.Reset();
-                SendJson(res, 200, {{"reset", true}});
-              });
-  r.Get("/metrics/memory", [&config](const httplib::Request&, httplib::Response& res) {
-    nlohmann::json body = MemoryStatsJson(ReadMemoryStats(ReadCgroupMemory(config.limits)));
-    body["sizing"] = SizingJson(config);
-    SendJson(res, 200, body);
-  });
-  r.Get("/metrics", [&server, &metrics, &config, &links, &limiter](const httplib::Request&,
-                                                                   httplib::Response& res) {
-    PrometheusText text;
-    metrics.WritePrometheus(text);
-    WritePrometheus(ReadMemoryStats(ReadCgroupMemory(config.limits)), text);
-    WriteSizing(config, text);
-    WriteServer(server.Stats(), text);
-    WriteUrlCache(links.CacheStats(), text);
-    if (!config.disable_rate_limiter) WriteRateLimiter(limiter.Stats(), text);
-    if (!text.ok()) {
-      return SendError(res, {Errc::kInternal, "metrics exposition refused a sample (a bug)"});
-    }
-    res.set_content(text.text(), PrometheusText::kContentType);
-  });
+  RouteTable& r = server.routes();
+  r.Add({.method = "GET",
+         .pattern = "/metrics/requests",
+         .access = Access::kOpen,
+         .rate = RateClass::kExempt,
+         .body = BodyMode::kNone,
+         .summary = "Request counters per route, status codes, latency percentiles",
+         .handler = [&metrics](const Request&, Response& res) {
+           res.SetBody(metrics.ToJson(), "application/json");
+         }});
+  r.Add({.method = "POST",
+         .pattern = "/metrics/reset",
+         .access = Access::kAdmin,
+         .rate = RateClass::kExempt,
+         .body = BodyMode::kSmall,
+         .summary = "Zero the request counters",
+         .handler = [&metrics](const Request&, Response& res) {
+           metrics.Reset();
+           SendJson(res, 200, {{"reset", true}});
+         }});
+  r.Add({.method = "GET",
+         .pattern = "/metrics/memory",
+         .access = Access::kOpen,
+         .rate = RateClass::kExempt,
+         .body = BodyMode::kNone,
+         .summary = "Memory figures, threads, fds, and what the service sized itself by",
+         .handler = [&config](const Request&, Response& res) {
+           nlohmann::json body = MemoryStatsJson(ReadMemoryStats(ReadCgroupMemory(config.limits)));
+           body["sizing"] = SizingJson(config);
+           SendJson(res, 200, body);
+         }});
+  r.Add(
+      {.method = "GET",
+       .pattern = "/metrics",
+       .access = Access::kOpen,
+       .rate = RateClass::kExempt,
+       .body = BodyMode::kNone,
+       .summary = "Every figure in the Prometheus text format",
+       .handler = [&server, &metrics, &config, &links, &limiter](const Request&, Response& res) {
+         PrometheusText text;
+         metrics.WritePrometheus(text);
+         WritePrometheus(ReadMemoryStats(ReadCgroupMemory(config.limits)), text);
+         WriteSizing(config, text);
+         WriteServer(server.Stats(), text);
+         WriteUrlCache(links.CacheStats(), text);
+         if (!config.disable_rate_limiter) WriteRateLimiter(limiter.Stats(), text);
+         if (!text.ok()) {
+           return SendError(res, {Errc::kInternal, "metrics exposition refused a sample (a bug)"});
+         }
+         res.SetBody(text.text(), PrometheusText::kContentType);
+       }});
 }
 
 }  // namespace fsvc

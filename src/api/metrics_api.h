@@ -7,11 +7,10 @@
 //   GET  /metrics           all of the above plus the connection machinery, the URL cache
 //                           and the rate limiter, in Prometheus text format
 //
-// Every request is counted under a bounded route label: the method and the pattern of the
-// route that served it, its regex captures shown as "*" ("GET /files/*"), or "unrouted" when
-// no route handler ran (unknown path, or answered before routing: auth, rate limit, body
-// size, malformed request). With config.server_timing every response carries
-// "Server-Timing: total;dur=<ms>", the time from the request header to the response header.
+// Every request is counted under a bounded route label: the label of the route-table row that
+// served it ("GET /files/{path...}"), or "unrouted" when the path had no row. With
+// config.server_timing every admitted request's response carries "Server-Timing" (metadata,
+// disk and total time, from the request header to the response header).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -29,9 +28,7 @@ namespace fsvc {
 // /metrics/memory and meant for /health too.
 nlohmann::json SizingJson(const Config& config);
 
-// Registers the counting middleware and observer (call it before any other middleware, so
-// that requests answered by later middleware are counted as in flight too) and the routes.
-// Every argument must outlive the server.
+// Registers the counting observer and the routes. Every argument must outlive the server.
 void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Config& config,
                            const LinkService& links, const RateLimiter& limiter);
 

@@ -1,6 +1,9 @@
 #include "api/ops_api.h"
 
 #include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
 
 #include "api/metrics_api.h"
 #include "http/error_response.h"
@@ -21,31 +24,57 @@ nlohmann::json LimitsJson(const MachineLimits& l) {
 
 void RegisterOpsRoutes(HttpServer& server, FileStore& store, const Config& config) {
   const auto started = std::chrono::steady_clock::now();
-  auto& r = server.routes();
+  RouteTable& r = server.routes();
   // The body is built once: /ping is the hottest route in every load test.
   static const std::string kPong = R"({"message":"pong"})";
-  r.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kPong, "application/json");
-  });
-  r.Get("/health", [&server, &store, &config, started](const httplib::Request&,
-                                                        httplib::Response& res) {
-    const Status database = store.CheckDatabase();
-    const Status data_dir = store.CheckDataDir();
-    const bool ready = database.ok() && data_dir.ok();
-    const double uptime =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    nlohmann::json body = {{"status", ready ? "ok" : "unavailable"},
-                           {"version", FSVC_VERSION},
-                           {"uptime_seconds", uptime},
-                           {"checks",
-                            {{"database", database ? "ok" : database.error().message},
-                             {"data_dir", data_dir ? "ok" : data_dir.error().message}}},
-                           {"threads", config.threads},
-                           {"limits", LimitsJson(config.limits)},
-                           {"sizing", SizingJson(config)},
-                           {"server", ServerStatsJson(server.Stats())}};
-    SendJson(res, ready ? 200 : 503, body);
-  });
+  r.Add({.method = "GET",
+         .pattern = "/ping",
+         .access = Access::kOpen,
+         .rate = RateClass::kExempt,
+         .body = BodyMode::kNone,
+         .summary = "Liveness: answers while the process serves HTTP",
+         .handler = [](const Request&, Response& res) { res.SetBody(kPong, "application/json"); }});
+  r.Add({.method = "GET",
+         .pattern = "/health",
+         .access = Access::kOpen,
+         .rate = RateClass::kExempt,
+         .body = BodyMode::kNone,
+         .summary = "Readiness: database and data folder checked, limits, uptime",
+         .handler = [&server, &store, &config, started](const Request&, Response& res) {
+           const Status database = store.CheckDatabase();
+           const Status data_dir = store.CheckDataDir();
+           const bool ready = database.ok() && data_dir.ok();
+           const double uptime =
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+           nlohmann::json body = {{"status", ready ? "ok" : "unavailable"},
+                                  {"version", FSVC_VERSION},
+                                  {"uptime_seconds", uptime},
+                                  {"checks",
+                                   {{"database", database ? "ok" : database.error().message},
+                                    {"data_dir", data_dir ? "ok" : data_dir.error().message}}},
+                                  {"threads", config.threads},
+                                  {"limits", LimitsJson(config.limits)},
+                                  {"sizing", SizingJson(config)},
+                                  {"server", ServerStatsJson(server.Stats())}};
+           SendJson(res, ready ? 200 : 503, body);
+         }});
+  // Generated on first use: every row is added before the server serves, so
+  // the document never changes after that.
+  struct OpenApi {
+    std::once_flag once;
+    std::string json;
+  };
+  r.Add({.method = "GET",
+         .pattern = "/openapi.json",
+         .access = Access::kOpen,
+         .rate = RateClass::kExempt,
+         .body = BodyMode::kNone,
+         .summary = "This API, described as OpenAPI 3.1",
+         .handler = [&server, doc = std::make_shared<OpenApi>()](const Request&, Response& res) {
+           std::call_once(doc->once,
+                          [&] { doc->json = server.routes().OpenApiJson(FSVC_VERSION); });
+           res.SetBody(doc->json, "application/json");
+         }});
 }
 
 }  // namespace fsvc

@@ -1,5 +1,6 @@
 #include "api/request_params.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "http/error_response.h"
@@ -7,20 +8,20 @@
 
 namespace fsvc {
 
-Result<std::string> FilePathParam(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) {
+Result<std::string> FilePathParam(const Request& req, const char* name) {
+  if (!req.HasParam(name)) {
     return Error{Errc::kInvalidArgument, std::string("query parameter '") + name + "' is required"};
   }
-  return NormalizeFilePath(req.get_param_value(name));
+  return NormalizeFilePath(req.Param(name));
 }
 
-Result<std::string> FolderPathParam(const httplib::Request& req, const char* name) {
-  return NormalizeFolderPath(req.get_param_value(name));
+Result<std::string> FolderPathParam(const Request& req, const char* name) {
+  return NormalizeFolderPath(req.Param(name));
 }
 
-Result<int> IntParam(const httplib::Request& req, const char* name, int fallback, int max) {
-  if (!req.has_param(name)) return fallback;
-  const std::string v = req.get_param_value(name);
+Result<int> IntParam(const Request& req, const char* name, int fallback, int max) {
+  if (!req.HasParam(name)) return fallback;
+  const std::string v = req.Param(name);
   int n = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc() || end != v.data() + v.size() || n < 1) {
@@ -30,8 +31,8 @@ Result<int> IntParam(const httplib::Request& req, const char* name, int fallback
   return std::min(n, max);
 }
 
-void SendErrorAndClose(httplib::Response& res, const Error& error) {
-  res.set_header("Connection", "close");
+void SendErrorAndClose(Response& res, const Error& error) {
+  res.CloseConnection();
   SendError(res, error);
 }
 

@@ -1,105 +1,124 @@
 #include "api/upload_stream.h"
 
+#include "http/multipart.h"
+
 namespace fsvc {
 namespace {
 
 constexpr size_t kMaxFieldBytes = 4096;
+// RFC 2046 5.1.1: a boundary is 1 to 70 characters.
+constexpr size_t kMaxBoundaryBytes = 70;
 
-Error Interrupted() {
-  return Error{Errc::kInvalidArgument, "the request body ended early or could not be read"};
-}
-
-}  // namespace
-
-Result<PendingBlob> StageRawBody(const httplib::ContentReader& reader, FileStore& store,
-                                 uint64_t max_bytes) {
-  auto writer = store.BeginUpload(max_bytes);
-  if (!writer) return writer.error();
+// Pulls the whole body through `feed`; the first error wins, the feed's
+// before the connection's (a refused chunk also ends the read).
+Status ReadAll(const Request& req, const std::function<Status(std::string_view)>& feed) {
   std::optional<Error> failure;
-  const bool read_ok = reader([&](const char* data, size_t len) {
-    if (auto st = writer->Write({data, len}); !st) {
+  const Status read = req.ReadBody([&](std::string_view chunk) {
+    if (auto st = feed(chunk); !st) {
       failure = st.error();
       return false;
     }
     return true;
   });
   if (failure) return *failure;
-  if (!read_ok) return Interrupted();
+  return read;
+}
+
+}  // namespace
+
+Result<PendingBlob> StageRawBody(const Request& req, FileStore& store, uint64_t max_bytes) {
+  auto writer = store.BeginUpload(max_bytes);
+  if (!writer) return writer.error();
+  if (auto st = ReadAll(req, [&](std::string_view chunk) { return writer->Write(chunk); }); !st) {
+    return st.error();
+  }
   return store.Seal(std::move(*writer));
 }
 
-Result<StagedUpload> StageMultipart(const httplib::ContentReader& reader, FileStore& store,
+Result<StagedUpload> StageMultipart(const Request& req, FileStore& store,
                                     const UploadLimits& limits) {
+  const std::string boundary = req.MultipartBoundary();
+  if (boundary.empty() || boundary.size() > kMaxBoundaryBytes) {
+    return Error{Errc::kInvalidArgument,
+                 "multipart/form-data needs a boundary of 1 to 70 characters"};
+  }
   StagedUpload out;
   std::optional<BlobWriter> writer;  // the file part being received
   std::string* field = nullptr;      // the form field being received
-  std::optional<Error> fatal;
+  size_t field_count = 0;
+  uint64_t field_bytes = 0;
 
   // Closes the part in progress: seals its blob unless it failed.
-  auto finish_part = [&]() -> bool {
-    if (!writer) return true;
+  auto finish_part = [&]() -> Status {
+    field = nullptr;
+    if (!writer) return OkStatus();
     StagedFile& f = out.files.back();
-    if (!f.error) {
-      auto sealed = store.Seal(std::move(*writer));
-      if (sealed) {
-        f.blob.emplace(std::move(*sealed));
-      } else if (sealed.error().code == Errc::kPayloadTooLarge) {
-        f.error = sealed.error();
-      } else {
-        fatal = sealed.error();
-      }
+    std::optional<BlobWriter> spent = std::exchange(writer, std::nullopt);
+    if (f.error) return OkStatus();
+    auto sealed = store.Seal(std::move(*spent));
+    if (sealed) {
+      f.blob.emplace(std::move(*sealed));
+    } else if (sealed.error().code == Errc::kPayloadTooLarge) {
+      f.error = sealed.error();
+    } else {
+      return sealed.error();
     }
-    writer.reset();
-    return !fatal;
+    return OkStatus();
   };
 
-  const bool read_ok = reader(
-      [&](const httplib::MultipartFormData& part) {
-        if (!finish_part()) return false;
-        field = nullptr;
-        if (part.filename.empty()) {
-          field = &out.fields.emplace(part.name, std::string())->second;
-          return true;
-        }
-        if (out.files.size() >= limits.max_files) {
-          fatal = Error{Errc::kTooManyFiles,
-                        "more than " + std::to_string(limits.max_files) + " files in one request"};
-          return false;
-        }
-        out.files.push_back(StagedFile{part.name, part.filename, part.content_type, {}, {}});
-        auto w = store.BeginUpload(limits.max_file_bytes);
-        if (!w) {
-          fatal = w.error();
-          return false;
-        }
-        writer.emplace(std::move(*w));
-        return true;
-      },
-      [&](const char* data, size_t len) {
-        if (field) {
-          if (field->size() + len > kMaxFieldBytes) {
-            fatal = Error{Errc::kInvalidArgument, "a form field is longer than " +
-                                                      std::to_string(kMaxFieldBytes) + " bytes"};
-            return false;
-          }
-          field->append(data, len);
-          return true;
-        }
-        if (!writer) return true;
-        StagedFile& f = out.files.back();
-        if (f.error) return true;  // drain the rest of a failed part
-        if (auto st = writer->Write({data, len}); !st) {
-          if (st.error().code != Errc::kPayloadTooLarge) {
-            fatal = st.error();
-            return false;
-          }
-          f.error = st.error();
-        }
-        return true;
-      });
-  if (fatal) return *fatal;
-  if (!read_ok) return Interrupted();
-  if (!finish_part()) return *fatal;
+  auto on_part = [&](const MultipartParser::Part& part) -> Status {
+    if (auto st = finish_part(); !st) return st;
+    if (part.filename.empty()) {
+      if (++field_count > limits.max_fields) {
+        return Error{Errc::kFormTooLarge, "more than " + std::to_string(limits.max_fields) +
+                                              " form fields in one request"};
+      }
+      field = &out.fields.emplace(part.name, std::string())->second;
+      return OkStatus();
+    }
+    if (out.files.size() >= limits.max_files) {
+      return Error{Errc::kTooManyFiles,
+                   "more than " + std::to_string(limits.max_files) + " files in one request"};
+    }
+    out.files.push_back(StagedFile{part.name, part.filename, part.content_type, {}, {}});
+    auto w = store.BeginUpload(limits.max_file_bytes);
+    if (!w) return w.error();
+    writer.emplace(std::move(*w));
+    return OkStatus();
+  };
+
+  auto on_data = [&](std::string_view data) -> Status {
+    if (field) {
+      if (field->size() + data.size() > kMaxFieldBytes) {
+        return Error{Errc::kInvalidArgument,
+                     "a form field is longer than " + std::to_string(kMaxFieldBytes) + " bytes"};
+      }
+      field_bytes += data.size();
+      if (field_bytes > limits.max_field_bytes) {
+        return Error{Errc::kFormTooLarge, "the form fields hold more than " +
+                                              std::to_string(limits.max_field_bytes) + " bytes"};
+      }
+      field->append(data);
+      return OkStatus();
+    }
+    if (!writer) return OkStatus();
+    StagedFile& f = out.files.back();
+    if (f.error) return OkStatus();  // drain the rest of a failed part
+    if (auto st = writer->Write(data); !st) {
+      if (st.error().code != Errc::kPayloadTooLarge) return st;
+      f.error = st.error();
+    }
+    return OkStatus();
+  };
+
+  MultipartParser parser(boundary, {on_part, on_data});
+  // The whole body is read even past the closing delimiter (the parser
+  // ignores the epilogue), so the connection stays in step.
+  if (auto st = ReadAll(req, [&](std::string_view chunk) { return parser.Feed(chunk); }); !st) {
+    return st.error();
+  }
+  if (auto st = parser.Finish(); !st) return st.error();
+  if (auto st = finish_part(); !st) return st.error();
   return out;
 }
 

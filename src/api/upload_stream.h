@@ -1,21 +1,24 @@
 // Reads an upload body from the socket into staged blobs, never holding more
 // than the blob writer's buffer in memory.
 //
-// Raw bodies (PUT) become one staged blob. Multipart bodies become one staged
-// blob per part that carries a filename, plus the small form fields (at most
-// 4 KiB each, e.g. "path"). A part over the size limit is drained and marked
-// failed without failing the others; running out of disk fails the whole
-// request. Nothing is committed here: the handler names and commits the
-// blobs once the whole body has arrived.
+// Raw bodies (PUT) become one staged blob. Multipart bodies, parsed as they
+// stream in (http/multipart.h), become one staged blob per part that
+// carries a filename, plus the small form fields (at most 4 KiB each, e.g.
+// "path"; their count and total bytes are bounded too). A part over the
+// size limit is drained and marked failed without failing the others;
+// running out of disk fails the whole request. Nothing is committed here:
+// the handler names and commits the blobs once the whole body has arrived,
+// and whatever a failed request staged is gone when the result is dropped.
 #pragma once
 
-#include <httplib.h>
-
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "http/message.h"
 #include "storage/file_store.h"
 #include "util/error.h"
 
@@ -37,15 +40,18 @@ struct StagedUpload {
 struct UploadLimits {
   uint64_t max_file_bytes = 0;
   size_t max_files = 1;
+  size_t max_fields = 64;               // form fields (parts without a filename)
+  uint64_t max_field_bytes = 64 << 10;  // their bytes, all together
 };
 
-// Reads a raw body into one staged blob.
-Result<PendingBlob> StageRawBody(const httplib::ContentReader& reader, FileStore& store,
-                                 uint64_t max_bytes);
+// Reads the request's raw body into one staged blob.
+Result<PendingBlob> StageRawBody(const Request& req, FileStore& store, uint64_t max_bytes);
 
-// Reads a multipart/form-data body. Fails as a whole for a malformed body,
-// more than max_files files, or a storage error that is not per-file.
-Result<StagedUpload> StageMultipart(const httplib::ContentReader& reader, FileStore& store,
+// Reads the request's multipart/form-data body. Fails as a whole for a
+// missing boundary, a malformed body, more than max_files files, fields over
+// their bounds (kFormTooLarge), a body the connection could not deliver, or
+// a storage error that is not per-file.
+Result<StagedUpload> StageMultipart(const Request& req, FileStore& store,
                                     const UploadLimits& limits);
 
 }  // namespace fsvc

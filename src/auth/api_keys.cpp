@@ -123,6 +123,12 @@ Status ApiKeys::Add(std::string_view text, char separator, std::string_view sour
 }
 
 std::optional<Role> ApiKeys::Find(std::string_view presented) const {
+  auto match = Identify(presented);
+  if (!match) return std::nullopt;
+  return match->role;
+}
+
+std::optional<ApiKeys::Match> ApiKeys::Identify(std::string_view presented) const {
   Digest digest;
   Sha256(presented, digest);
   // Every entry is compared, so the time taken does not depend on which
@@ -133,7 +139,13 @@ std::optional<Role> ApiKeys::Find(std::string_view presented) const {
     found |= equal * static_cast<int>(e.role);
   }
   if (found == 0) return std::nullopt;
-  return static_cast<Role>(found);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (size_t i = 0; i < 4; ++i) {
+    id += kHex[digest[i] >> 4];
+    id += kHex[digest[i] & 0xF];
+  }
+  return Match{static_cast<Role>(found), std::move(id)};
 }
 
 Result<ApiKeys> LoadApiKeys(const std::string& file, std::string_view env_value) {

@@ -43,6 +43,14 @@ class ApiKeys {
 
   // The role of `presented`, or nothing for an unknown key.
   std::optional<Role> Find(std::string_view presented) const;
+  struct Match {
+    Role role;
+    // The first 8 hex digits of the key's SHA-256: names the key in logs and
+    // metrics, and 32 bits of a hash of a 16+ character key reveal nothing.
+    std::string id;
+  };
+  // The role and id of `presented`, or nothing for an unknown key.
+  std::optional<Match> Identify(std::string_view presented) const;
   size_t size() const { return entries_.size(); }
 
  private:

@@ -79,6 +79,35 @@ size_t Connection::TakeBuffered(char* out, size_t size) {
   return n;
 }
 
+std::string_view Connection::Buffered() const {
+  return buffer_ ? std::string_view(buffer_.get() + begin_, end_ - begin_) : std::string_view();
+}
+
+void Connection::Discard(size_t n) {
+  begin_ += std::min(n, end_ - begin_);
+}
+
+void Connection::Overwrite(size_t offset, char c) {
+  if (buffer_ && begin_ + offset < end_) buffer_[begin_ + offset] = c;
+}
+
+bool Connection::Unread(std::string_view bytes) {
+  if (bytes.empty()) return true;
+  if (bytes.size() + (end_ - begin_) > kBufferSize) return false;
+  if (!buffer_) {
+    buffer_ = std::make_unique_for_overwrite<char[]>(kBufferSize);
+    begin_ = end_ = 0;
+  }
+  if (begin_ < bytes.size()) {
+    std::memmove(buffer_.get() + bytes.size(), buffer_.get() + begin_, end_ - begin_);
+    end_ = bytes.size() + (end_ - begin_);
+    begin_ = bytes.size();
+  }
+  begin_ -= bytes.size();
+  std::memcpy(buffer_.get() + begin_, bytes.data(), bytes.size());
+  return true;
+}
+
 void Connection::ReleaseIdleBuffer() {
   if (begin_ == end_) {
     buffer_.reset();

@@ -15,8 +15,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
-#include "http/upload_gate.h"
 #include "util/unique_fd.h"
 
 namespace fsvc {
@@ -51,6 +51,17 @@ class Connection {
   long Fill();
   // Copies buffered bytes out; returns how many.
   size_t TakeBuffered(char* out, size_t size);
+  // The bytes read ahead and not yet taken.
+  std::string_view Buffered() const;
+  // Drops the first n buffered bytes (a request answered without the
+  // library reading its header).
+  void Discard(size_t n);
+  // Changes the buffered byte at `offset` (the boundary hides header names
+  // from the library this way, see RequestHead::library_blind).
+  void Overwrite(size_t offset, char c);
+  // Puts bytes read past a body's end back in front of the buffer; false
+  // when they do not fit.
+  bool Unread(std::string_view bytes);
   // Frees the buffer once it is empty.
   void ReleaseIdleBuffer();
   // Sends FIN and discards what the peer already sent, so that the close
@@ -61,10 +72,6 @@ class Connection {
   // The absolute deadline for the rest of the current request's header.
   SteadyClock::time_point header_deadline{};
   size_t requests_served = 0;
-  // Set when the response asked for the connection to close.
-  bool close_after_response = false;
-  // Held while an upload request is served; released after its response.
-  std::optional<UploadGate::Permit> upload_permit;
 
  private:
   UniqueFd fd_;

@@ -25,7 +25,8 @@ class ConnectionServer::AcceptQueue : public httplib::TaskQueue {
   ConnectionServer& server_;
 };
 
-ConnectionServer::ConnectionServer(ConnectionLimits limits) : limits_(limits) {
+ConnectionServer::ConnectionServer(ConnectionLimits limits, RequestGate& gate)
+    : limits_(limits), gate_(gate) {
   // httplib deletes the queue it is handed when listening ends.
   new_task_queue = [this] { return std::make_unique<AcceptQueue>(*this).release(); };
 }
@@ -87,14 +88,16 @@ void ConnectionServer::Serve(std::shared_ptr<Connection> conn) {
     const bool last = stopping || conn->requests_served + 1 >= limits_.max_requests_per_connection;
     ConnectionStream stream(*conn, limits_.stream, counters_);
     bool client_closes = false;
-    conn->close_after_response = false;
-    const bool handled = process_request(stream, last, client_closes,
-                                         [&stream](httplib::Request&) { stream.BeginBody(); });
+    bool reusable = true;
+    if (gate_.Admit(*conn, stream, client_closes)) {
+      reusable = process_request(stream, last, client_closes,
+                                 [&stream](httplib::Request&) { stream.BeginBody(); });
+      reusable = gate_.Finish(*conn) && reusable;
+    }
     // An error response written by a failed request goes out too.
-    const bool ok = stream.Flush() && handled;
+    const bool ok = stream.Flush() && reusable;
     ++conn->requests_served;
-    conn->upload_permit.reset();
-    if (!ok || last || client_closes || conn->close_after_response) break;
+    if (!ok || last || client_closes) break;
     if (conn->HasCompleteHeader()) {
       conn->header_deadline = SteadyClock::now() + limits_.reactor.header_timeout;
       continue;

@@ -33,6 +33,20 @@
 
 namespace fsvc {
 
+// Decides about each request from its header block before the library
+// parses it (src/http/server.cpp implements it with the Boundary).
+class RequestGate {
+ public:
+  virtual ~RequestGate() = default;
+  // The connection's buffer starts with a complete header block. True: the
+  // library serves the request next. False: the gate has answered it on
+  // `stream` itself, and `close` says whether the connection must close.
+  virtual bool Admit(Connection& conn, ConnectionStream& stream, bool& close) = 0;
+  // After the library served an admitted request (whether or not it
+  // succeeded): true when the connection may carry another request.
+  virtual bool Finish(Connection& conn) = 0;
+};
+
 struct ConnectionLimits {
   PoolOptions pool;
   size_t max_connections = 10000;
@@ -43,7 +57,8 @@ struct ConnectionLimits {
 
 class ConnectionServer : public httplib::Server {
  public:
-  explicit ConnectionServer(ConnectionLimits limits);
+  // `gate` must outlive the server.
+  ConnectionServer(ConnectionLimits limits, RequestGate& gate);
   ~ConnectionServer() override;
 
   // Re-listens with a larger backlog (httplib hard-codes 5); after binding.
@@ -64,6 +79,7 @@ class ConnectionServer : public httplib::Server {
   void StopConnections();
 
   const ConnectionLimits limits_;
+  RequestGate& gate_;
   std::unique_ptr<ElasticThreadPool> pool_;
   std::unique_ptr<ConnectionReactor> reactor_;
   StreamCounters counters_;

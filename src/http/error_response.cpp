@@ -32,6 +32,24 @@ int HttpStatusFor(Errc code) {
       return 503;
     case Errc::kInsufficientStorage:
       return 507;
+    case Errc::kMethodNotAllowed:
+      return 405;
+    case Errc::kBodyNotAllowed:
+      return 413;
+    case Errc::kLengthRequired:
+      return 411;
+    case Errc::kUnsupportedEncoding:
+      return 415;
+    case Errc::kExpectationFailed:
+      return 417;
+    case Errc::kRequestTimeout:
+      return 408;
+    case Errc::kFormTooLarge:
+      return 413;
+    case Errc::kHeaderTooLarge:
+      return 431;
+    case Errc::kUriTooLong:
+      return 414;
   }
   return 500;
 }
@@ -40,14 +58,14 @@ nlohmann::json ErrorJson(const Error& error) {
   return {{"error", {{"code", ErrcName(error.code)}, {"message", error.message}}}};
 }
 
-void SendError(httplib::Response& res, const Error& error) {
+void SendError(Response& res, const Error& error) {
   SendJson(res, HttpStatusFor(error.code), ErrorJson(error));
 }
 
-void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
+void SendJson(Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json");
+  res.SetBody(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+              "application/json");
 }
 
 }  // namespace fsvc

@@ -5,10 +5,9 @@
 // objects that never carry an "error" key.
 #pragma once
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
+#include "http/message.h"
 #include "util/error.h"
 
 namespace fsvc {
@@ -17,7 +16,7 @@ int HttpStatusFor(Errc code);
 // The JSON body for an error (also used for per-item errors in batches).
 nlohmann::json ErrorJson(const Error& error);
 
-void SendError(httplib::Response& res, const Error& error);
-void SendJson(httplib::Response& res, int status, const nlohmann::json& body);
+void SendError(Response& res, const Error& error);
+void SendJson(Response& res, int status, const nlohmann::json& body);
 
 }  // namespace fsvc

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "http/message.h"
+
 namespace fsvc {
 namespace {
 
@@ -22,11 +24,9 @@ std::string_view Trim(std::string_view s) {
 ByteRange ParseRange(std::string_view header, uint64_t size) {
   ByteRange r;
   header = Trim(header);
+  // The range unit is case-insensitive (RFC 9110 14.1); any other unit is ignored.
   constexpr std::string_view kUnit = "bytes=";
-  if (header.size() < kUnit.size()) return r;
-  for (size_t i = 0; i < kUnit.size(); ++i) {
-    if ((header[i] | 0x20) != kUnit[i] && header[i] != kUnit[i]) return r;
-  }
+  if (!EqualsIgnoreCase(header.substr(0, kUnit.size()), kUnit)) return r;
   const std::string_view spec = Trim(header.substr(kUnit.size()));
   if (spec.find(',') != std::string_view::npos) return r;  // multi-range: serve it all
   const auto dash = spec.find('-');

@@ -1,17 +1,18 @@
 #include "http/server.h"
 
+#include <httplib.h>
+
 #include <algorithm>
+#include <cstdio>
 
 #include "http/connection_server.h"
 #include "http/error_response.h"
+#include "http/file_body.h"
 #include "http/upload_gate.h"
 #include "platform/fd_limit.h"
 
 namespace fsvc {
 namespace {
-
-// Body size allowed on routes that do not stream: JSON requests only.
-constexpr uint64_t kSmallBodyLimit = 1 << 20;
 
 // Descriptors kept free for the listener, data files, SQLite and logs.
 constexpr uint64_t kReservedFds = 128;
@@ -20,6 +21,8 @@ constexpr std::chrono::seconds kPoolIdleTimeout{30};
 // Work queued this long without moving gets another thread: the running ones
 // wait on a disk or a slow client rather than compute.
 constexpr std::chrono::microseconds kPoolHandoffDelay{1000};
+
+using Clock = std::chrono::steady_clock;
 
 ConnectionLimits LimitsFrom(const Config& c) {
   ConnectionLimits l;
@@ -44,97 +47,218 @@ ConnectionLimits LimitsFrom(const Config& c) {
   return l;
 }
 
-thread_local std::chrono::steady_clock::time_point t_request_start;
+// Requests with a body each hold a pool thread for as long as the body
+// takes; a quarter of the threads (at least two) stay free of them, so
+// probes and downloads are served however many bodies trickle in.
+UploadGate::Limits BodySlots(const Config& c) {
+  const auto threads = static_cast<uint64_t>(c.threads);
+  const uint64_t reserve = std::max<uint64_t>(2, threads / 4);
+  const uint64_t by_threads = threads > reserve ? threads - reserve : 1;
+  return {std::min(static_cast<uint64_t>(c.max_concurrent_uploads), by_threads),
+          c.max_upload_inflight_bytes};
+}
 
-Error StatusError(int status) {
+BoundaryOptions BoundaryOptionsFrom(const Config& c) {
+  BoundaryOptions o;
+  o.max_upload_bytes = c.max_upload_bytes;
+  o.max_header_bytes = static_cast<size_t>(c.max_header_bytes);
+  o.body.min_rate = c.min_body_rate;
+  o.body.window = std::chrono::seconds(c.body_rate_window_sec);
+  o.max_bodies_per_client = static_cast<size_t>(c.max_bodies_per_client);
+  o.trusted_proxy_hops = static_cast<unsigned>(c.trusted_proxy_hops);
+  return o;
+}
+
+const char* Reason(int status) {
   switch (status) {
+    case 204:
+      return "No Content";
     case 400:
-      return {Errc::kInvalidArgument, "malformed HTTP request"};
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
-      return {Errc::kNotFound, "no such route"};
+      return "Not Found";
     case 405:
-      return {Errc::kInvalidArgument, "method not allowed on this route"};
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
     case 413:
-      return {Errc::kPayloadTooLarge, "request body too large"};
+      return "Content Too Large";
     case 414:
-      return {Errc::kInvalidArgument, "request URI too long"};
-    case 416:
-      return {Errc::kRangeNotSatisfiable, "malformed Range header"};
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 417:
+      return "Expectation Failed";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
     case 503:
-      return {Errc::kUnavailable, "service unavailable"};
+      return "Service Unavailable";
     default:
-      return {status >= 500 ? Errc::kInternal : Errc::kInvalidArgument, "request failed"};
+      return status < 400 ? "OK" : "Error";
+  }
+}
+
+// An answer the boundary gives before the library has seen the request.
+std::string Serialize(const Response& res, bool close, bool head_request) {
+  std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " + Reason(res.status) + "\r\n";
+  for (const auto& [k, v] : res.headers()) out += k + ": " + v + "\r\n";
+  if (!res.content_type().empty()) out += "Content-Type: " + res.content_type() + "\r\n";
+  if (res.status != 204) out += "Content-Length: " + std::to_string(res.body().size()) + "\r\n";
+  out += "X-Content-Type-Options: nosniff\r\n";
+  out += close ? "Connection: close\r\n\r\n" : "\r\n";
+  if (!head_request) out += res.body();
+  return out;
+}
+
+// Our response as the library writes it.
+void ToLibrary(const Response& from, httplib::Response& to) {
+  to.status = from.status;
+  for (const auto& [k, v] : from.headers()) to.set_header(k.c_str(), v);
+  if (from.closes_connection()) to.set_header("Connection", "close");
+  if (const Response::FileBody* file = from.file()) {
+    to.set_content_provider(static_cast<size_t>(file->length), from.content_type(),
+                            [owner = file->owner, fd = file->fd, offset = file->offset](
+                                size_t at, size_t want, httplib::DataSink& sink) {
+                              return WriteFileSlice(sink, fd, offset + at, want);
+                            });
+  } else if (!from.body().empty() || !from.content_type().empty()) {
+    to.set_content(from.body(), from.content_type());
   }
 }
 
 }  // namespace
 
-class HttpServer::Impl {
+class HttpServer::Impl final : public RequestGate {
  public:
   explicit Impl(const Config& c)
       : config(c),
-        svr(LimitsFrom(c)),
-        uploads({static_cast<uint64_t>(c.max_concurrent_uploads), c.max_upload_inflight_bytes}) {}
+        uploads(BodySlots(c)),
+        boundary(routes, BoundaryOptionsFrom(c), uploads),
+        svr(LimitsFrom(c), *this) {}
+
   const Config& config;
-  ConnectionServer svr;
+  RouteTable routes;
   UploadGate uploads;
-  std::vector<std::string> large_body_prefixes;
-  std::vector<Middleware> middleware;
-  std::vector<Observer> observers;
-  int port = 0;
+  Boundary boundary;
+  ConnectionServer svr;
+  std::vector<RequestObserver> observers;
 
-  bool AllowsLargeBody(const std::string& path) const {
-    for (const auto& p : large_body_prefixes) {
-      if (path.compare(0, p.size(), p) == 0) return true;
+  // The request the calling thread serves, from Admit() to Finish().
+  struct InFlight {
+    Boundary::Admitted admitted;
+    std::unique_ptr<BodyReader> reader;
+    Clock::time_point started;
+    bool closes = false;
+    bool finished = false;  // on_finish has run
+  };
+  static thread_local std::unique_ptr<InFlight> t_current;
+
+  void Started() {
+    for (const auto& o : observers) {
+      if (o.on_start) o.on_start();
     }
-    return false;
+  }
+  void Finished(std::string_view label, int status, Clock::time_point started) {
+    const auto elapsed = Clock::now() - started;
+    for (const auto& o : observers) {
+      if (o.on_finish) o.on_finish(label, status, elapsed);
+    }
   }
 
-  httplib::Server::HandlerResponse PreRoute(const httplib::Request& req, httplib::Response& res) {
-    t_request_start = std::chrono::steady_clock::now();
-    // Ranges are served by our handlers (416 for unsatisfiable ones, any
-    // number of parts ignored); httplib must not re-apply them. The request
-    // object is not const where httplib owns it.
-    const_cast<httplib::Request&>(req).ranges.clear();
-
-    const uint64_t limit = AllowsLargeBody(req.path)
-                               ? config.max_upload_bytes + kSmallBodyLimit  // multipart framing
-                               : kSmallBodyLimit;
-    const auto length = req.get_header_value<uint64_t>("Content-Length");
-    if (length > limit) {
-      // The unread body would be parsed as the next request: close instead.
-      res.set_header("Connection", "close");
-      SendError(res, {Errc::kPayloadTooLarge, "request body of " + std::to_string(length) +
-                                                  " bytes exceeds the limit of " +
-                                                  std::to_string(limit) + " bytes"});
-      return httplib::Server::HandlerResponse::Handled;
+  bool Admit(Connection& conn, ConnectionStream& stream, bool& close) override {
+    const auto started = Clock::now();
+    Started();
+    Boundary::Decision d = boundary.Admit(conn.Buffered(), conn.remote_ip());
+    if (!d.admitted) {
+      Boundary::Refused& r = d.refused;
+      const std::string bytes = Serialize(r.response, r.close, r.head);
+      stream.write(bytes.data(), bytes.size());
+      if (!r.close) conn.Discard(r.head_size);
+      close = r.close;
+      Finished(r.label, r.response.status, started);
+      return false;
     }
-    for (const auto& m : middleware) {
-      if (m(req, res)) return httplib::Server::HandlerResponse::Handled;
-    }
-    if (AllowsLargeBody(req.path) && (length > 0 || req.has_header("Transfer-Encoding"))) {
-      return AdmitUpload(length, res);
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
+    auto flight = std::make_unique<InFlight>();
+    flight->started = started;
+    flight->admitted = std::move(*d.admitted);
+    Boundary::Admitted& a = flight->admitted;
+    // Range and Expect are ours: the library would answer a Range it cannot
+    // parse with 416 and an Expect with "100 Continue" before routing.
+    for (size_t offset : a.library_blind) conn.Overwrite(offset, 'X');
+    const bool expect = a.expect_continue;
+    flight->reader = std::make_unique<BodyReader>(
+        a.framing, a.body_limits,
+        [&stream](char* buf, size_t n) { return static_cast<long>(stream.read(buf, n)); },
+        [&stream, expect] {
+          if (!expect) return true;
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          return stream.write(kContinue.data(), kContinue.size()) > 0 && stream.Flush();
+        });
+    t_current = std::move(flight);
+    return true;
   }
 
-  // The permit lives with the connection until the response has been sent.
-  httplib::Server::HandlerResponse AdmitUpload(uint64_t length, httplib::Response& res) {
-    Connection* conn = ConnectionServer::Current();
-    auto permit = uploads.TryAcquire(length);
-    if (permit && conn) {
-      conn->upload_permit.emplace(std::move(*permit));
-      return httplib::Server::HandlerResponse::Unhandled;
+  bool Finish(Connection& conn) override {
+    std::unique_ptr<InFlight> flight = std::move(t_current);
+    if (!flight) return false;
+    if (!flight->finished) Finished(flight->admitted.route->label(), 500, flight->started);
+    // A body left unread (the handler answered early) would be parsed as the next request.
+    if (!flight->reader->complete() || flight->closes) return false;
+    return conn.Unread(flight->reader->leftover());
+  }
+
+  // Runs the admitted request's handler; called by the library once it has
+  // read the header block.
+  void Dispatch(httplib::Response& out) {
+    InFlight& f = *t_current;
+    Request& req = f.admitted.request;
+    Response res;
+    const Route& route = *f.admitted.route;
+    BodyReader& reader = *f.reader;
+    bool run = true;
+    if (route.body == BodyMode::kSmall) {
+      auto read = reader.ReadAll([&req](std::string_view piece) {
+        req.body.append(piece);
+        return true;
+      });
+      if (!read) {
+        SendError(res, read.error());
+        run = false;
+      }
+    } else if (route.body == BodyMode::kStreamed) {
+      req.SetBodyPuller([&reader](const BodySink& sink) { return reader.ReadAll(sink); });
     }
-    if (!permit) {
-      res.set_header("Retry-After", "1");
-      res.set_header("Connection", "close");  // the body stays unread
-      SendError(res, {Errc::kUnavailable, "too many uploads in progress, retry shortly"});
-      return httplib::Server::HandlerResponse::Handled;
+    if (run) {
+      try {
+        route.handler(req, res);
+      } catch (const std::exception& e) {
+        res = Response();
+        SendError(res, {Errc::kInternal, e.what()});
+      }
     }
-    return httplib::Server::HandlerResponse::Unhandled;
+    for (const auto& [k, v] : f.admitted.response_headers) {
+      if (res.Header(k).empty()) res.SetHeader(k, v);
+    }
+    for (const auto& o : observers) {
+      if (o.before_send) o.before_send(req, res);
+    }
+    if (!reader.complete()) res.CloseConnection();
+    f.closes = res.closes_connection();
+    ToLibrary(res, out);
   }
 };
+
+thread_local std::unique_ptr<HttpServer::Impl::InFlight> HttpServer::Impl::t_current;
 
 HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(config)) {
   auto& svr = impl_->svr;
@@ -146,82 +270,49 @@ HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(conf
   svr.set_keep_alive_max_count(static_cast<size_t>(config.keep_alive_max_requests));
   // What httplib announces in Keep-Alive; ConnectionServer enforces both.
   svr.set_keep_alive_timeout(config.keep_alive_timeout_sec);
-  svr.set_payload_max_length(static_cast<size_t>(config.max_upload_bytes + kSmallBodyLimit));
-
-  svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    return impl_->PreRoute(req, res);
+  // Browsers must not guess a type the response did not declare.
+  svr.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
+  // Every request that reaches the library was admitted by the boundary,
+  // which dispatches it from the table: httplib's own router never runs.
+  svr.set_pre_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    impl_->Dispatch(res);
+    return httplib::Server::HandlerResponse::Handled;
   });
-  // Called for every status >= 400; fills in the envelope only where no
-  // handler wrote a body (httplib's own 400/404/413/414/416).
+  // Only the library's own refusals (a head our parser took and it did not)
+  // reach here without a body: they close the connection.
   svr.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty() || res.status < 400) {
           return httplib::Server::HandlerResponse::Unhandled;
         }
-        // httplib's own 400/413/414: the request was not read to its end,
-        // so what follows on the connection is no request to trust.
-        if (res.status == 400 || res.status == 413 || res.status == 414) {
-          res.set_header("Connection", "close");
-        }
-        SendError(res, StatusError(res.status));
+        res.set_header("Connection", "close");
+        Response ours;
+        SendError(ours, {res.status >= 500 ? Errc::kInternal : Errc::kInvalidArgument,
+                         "request refused by the HTTP parser"});
+        res.set_content(ours.body(), ours.content_type());
         return httplib::Server::HandlerResponse::Handled;
       }));
-  svr.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unexpected error";
-        try {
-          if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        SendError(res, {Errc::kInternal, what});
-      });
-  svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    const auto elapsed = std::chrono::steady_clock::now() - t_request_start;
-    if (res.get_header_value("Connection") == "close") {
-      if (Connection* conn = ConnectionServer::Current()) conn->close_after_response = true;
-    }
-    for (const auto& o : impl_->observers) o(req, res, elapsed);
+  svr.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+    auto& f = Impl::t_current;
+    if (!f || f->finished) return;
+    f->finished = true;
+    if (res.get_header_value("Connection") == "close") f->closes = true;
+    impl_->Finished(f->admitted.route->label(), res.status, f->started);
   });
 }
 
 HttpServer::~HttpServer() = default;
 
-httplib::Server& HttpServer::routes() {
-  return impl_->svr;
+RouteTable& HttpServer::routes() {
+  return impl_->routes;
 }
-void HttpServer::Post(const std::string& pattern, BodyHandler handler) {
-  impl_->svr.Post(pattern, [handler = std::move(handler)](const httplib::Request& req,
-                                                          httplib::Response& res,
-                                                          const httplib::ContentReader& reader) {
-    std::string body;
-    const bool has_body = req.get_header_value<uint64_t>("Content-Length") > 0 ||
-                          req.get_header_value("Transfer-Encoding") == "chunked";
-    if (has_body) {
-      bool too_large = false;
-      const bool ok = reader([&](const char* data, size_t len) {
-        too_large = body.size() + len > kSmallBodyLimit;
-        if (!too_large) body.append(data, len);
-        return !too_large;
-      });
-      if (!ok) {
-        res.set_header("Connection", "close");
-        return SendError(res, too_large ? Error{Errc::kPayloadTooLarge, "request body over 1 MiB"}
-                                        : Error{Errc::kInvalidArgument, "request body unreadable"});
-      }
-    }
-    handler(req, body, res);
-  });
+void HttpServer::SetRateCheck(RateCheck check) {
+  impl_->boundary.SetRateCheck(std::move(check));
 }
-
-void HttpServer::AllowLargeBodies(std::string prefix) {
-  impl_->large_body_prefixes.push_back(std::move(prefix));
+void HttpServer::SetAccessCheck(AccessCheck check) {
+  impl_->boundary.SetAccessCheck(std::move(check));
 }
-void HttpServer::AddMiddleware(Middleware m) {
-  impl_->middleware.push_back(std::move(m));
-}
-void HttpServer::AddObserver(Observer o) {
+void HttpServer::AddObserver(RequestObserver o) {
   impl_->observers.push_back(std::move(o));
 }
 ServerStats HttpServer::Stats() const {
@@ -250,7 +341,6 @@ Result<int> HttpServer::Bind() {
     return Error{Errc::kInternal, "cannot raise the listen backlog"};
   }
   if (auto started = svr.Start(); !started) return started.error();
-  impl_->port = port;
   return port;
 }
 

@@ -1,50 +1,51 @@
-// cpp-httplib, configured for this service.
+// The HTTP server: cpp-httplib parses and writes, the boundary decides.
 //
 // Fixes 0.11.4's harmful defaults (TCP_NODELAY off, listen backlog 5, five
 // requests per connection, 5 s write timeout, a thread held by every open
-// connection: see connection_server.h), answers every error httplib raises
-// itself with the JSON envelope, refuses large bodies on routes that do not
-// stream them (httplib would buffer them in memory), bounds concurrent
-// uploads (503 + Retry-After beyond the limits), and runs middleware before
-// routing and observers after each response.
+// connection: see connection_server.h). Every request's header block goes
+// through the Boundary (src/http/boundary.h) before the library acts on
+// it, and every admitted request is dispatched from the route table (not
+// through httplib's regex router) to a handler that sees only the
+// project's own Request and Response (src/http/message.h). Observers watch
+// every request, answered early or not, from the side.
 #pragma once
-
-#include <httplib.h>
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
+#include "http/boundary.h"
+#include "http/message.h"
+#include "http/route_table.h"
 #include "http/server_stats.h"
 #include "util/error.h"
 
 namespace fsvc {
 
+struct RequestObserver {
+  // The header block has arrived (before the boundary decides).
+  std::function<void()> on_start;
+  // An admitted request's handler has answered; headers may still be added.
+  std::function<void(const Request&, Response&)> before_send;
+  // The response has been sent (or the connection failed).
+  std::function<void(std::string_view route_label, int status, std::chrono::nanoseconds elapsed)>
+      on_finish;
+};
+
 class HttpServer {
  public:
-  // Returns true if it answered the request itself (routing is skipped).
-  using Middleware = std::function<bool(const httplib::Request&, httplib::Response&)>;
-  using Observer = std::function<void(const httplib::Request&, const httplib::Response&,
-                                      std::chrono::nanoseconds elapsed)>;
-
   explicit HttpServer(const Config& config);
   ~HttpServer();
 
-  httplib::Server& routes();
-  // A POST route whose small body (at most 1 MiB, possibly none) is read
-  // whole before `handler` runs. httplib itself rejects a POST that has
-  // neither Content-Length nor chunking (as `curl -X POST` sends), so every
-  // POST without a streamed body is registered through here.
-  using BodyHandler =
-      std::function<void(const httplib::Request&, const std::string& body, httplib::Response&)>;
-  void Post(const std::string& pattern, BodyHandler handler);
-  // Paths starting with `prefix` may carry bodies up to the upload limit.
-  void AllowLargeBodies(std::string prefix);
-  void AddMiddleware(Middleware m);
-  void AddObserver(Observer o);
+  // Rows are added before Bind().
+  RouteTable& routes();
+  void SetRateCheck(RateCheck check);
+  void SetAccessCheck(AccessCheck check);
+  void AddObserver(RequestObserver observer);
   // Threads, queue, connections, refusals, timeouts, uploads; any thread.
   ServerStats Stats() const;
 

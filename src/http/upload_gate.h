@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 namespace fsvc {
 
@@ -32,7 +33,12 @@ class UploadGate {
   class Permit {
    public:
     Permit(Permit&& o) noexcept : gate_(o.gate_), bytes_(o.bytes_) { o.gate_ = nullptr; }
-    Permit& operator=(Permit&&) = delete;
+    Permit& operator=(Permit&& o) noexcept {
+      Permit old(std::move(o));  // releases what this held when it goes
+      std::swap(gate_, old.gate_);
+      std::swap(bytes_, old.bytes_);
+      return *this;
+    }
     Permit(const Permit&) = delete;
     ~Permit();
 

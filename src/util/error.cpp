@@ -32,6 +32,24 @@ std::string_view ErrcName(Errc code) {
       return "unavailable";
     case Errc::kInternal:
       return "internal";
+    case Errc::kMethodNotAllowed:
+      return "method_not_allowed";
+    case Errc::kBodyNotAllowed:
+      return "body_not_allowed";
+    case Errc::kLengthRequired:
+      return "length_required";
+    case Errc::kUnsupportedEncoding:
+      return "unsupported_encoding";
+    case Errc::kExpectationFailed:
+      return "expectation_failed";
+    case Errc::kRequestTimeout:
+      return "request_timeout";
+    case Errc::kFormTooLarge:
+      return "form_too_large";
+    case Errc::kHeaderTooLarge:
+      return "header_too_large";
+    case Errc::kUriTooLong:
+      return "uri_too_long";
   }
   return "internal";
 }

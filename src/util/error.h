@@ -27,6 +27,16 @@ enum class Errc {
   kRateLimited,          // token bucket empty
   kUnavailable,          // overloaded or not ready
   kInternal,             // I/O error, database error, bug
+  // Request framing, answered by the HTTP boundary (src/http/boundary.h).
+  kMethodNotAllowed,     // the route exists, not for this method
+  kBodyNotAllowed,       // a body sent to a route that takes none
+  kLengthRequired,       // an upload with neither Content-Length nor chunking
+  kUnsupportedEncoding,  // Content-Encoding on a request body
+  kExpectationFailed,    // an Expect other than 100-continue
+  kRequestTimeout,       // a body slower than the minimum rate, or stalled
+  kFormTooLarge,         // multipart form fields over their count or byte bound
+  kHeaderTooLarge,       // request line + header block over MAX_HEADER_BYTES
+  kUriTooLong,           // request target over its bound
 };
 
 // The stable, documented string for a code ("invalid_path", ...).

@@ -1,9 +1,9 @@
-// Multipart staging (api/upload_stream.h) fed the event sequences httplib's
-// parser can produce: part headers with arbitrary names, filenames and
-// types, body chunks of any size (also before any header), and a body that
-// ends early. Whatever happens, once the result is dropped nothing staged
-// stays on disk.
-#include <httplib.h>
+// Multipart bodies as raw bytes, through the streaming parser
+// (http/multipart.h) and the staging built on it (api/upload_stream.h).
+// Input: one byte choosing the chunk size (1 to 64), then the body, with
+// boundary "fzB". Checks: the parser reports the same parts and bytes
+// whether the body arrives whole or in chunks; staging stays within its
+// limits; and once the result is dropped nothing staged stays on disk.
 #include <stdlib.h>
 
 #include <cstddef>
@@ -12,13 +12,18 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "api/upload_stream.h"
+#include "http/message.h"
+#include "http/multipart.h"
 #include "storage/file_store.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr std::string_view kBoundary = "fzB";
 
 struct Store {
   std::string dir;
@@ -53,55 +58,61 @@ size_t FilesBelow(const fs::path& dir) {
   return n;
 }
 
-// Consumes a length-prefixed string (one length byte) from the input.
-std::string Take(const uint8_t*& data, size_t& size) {
-  if (size == 0) return {};
-  size_t n = std::min<size_t>(data[0], size - 1);
-  std::string s(reinterpret_cast<const char*>(data + 1), n);
-  data += n + 1;
-  size -= n + 1;
-  return s;
+// What the parser reported, as one string: each part's header fields, then
+// its bytes; and how the parse ended.
+struct Trace {
+  std::string events;
+  bool ok = true;
+  bool finished = false;
+};
+
+Trace Parse(std::string_view body, size_t chunk) {
+  Trace t;
+  fsvc::MultipartParser parser(kBoundary, {[&t](const fsvc::MultipartParser::Part& p) {
+                                             t.events += "\n[" + p.name + "|" + p.filename + "|" +
+                                                         p.content_type + "]";
+                                             return fsvc::OkStatus();
+                                           },
+                                           [&t](std::string_view data) {
+                                             t.events.append(data);
+                                             return fsvc::OkStatus();
+                                           }});
+  for (size_t at = 0; at < body.size() && t.ok; at += chunk) {
+    t.ok = parser.Feed(body.substr(at, chunk)).ok();
+  }
+  t.finished = t.ok && parser.Finish().ok();
+  return t;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const size_t chunk = data[0] % 64 + 1;
+  const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+
+  const Trace whole = Parse(body, body.size() + 1);
+  const Trace split = Parse(body, chunk);
+  // An error may be found at a different byte, so only successful parses
+  // must agree event for event.
+  if (whole.ok != split.ok || whole.finished != split.finished) std::abort();
+  if (whole.ok && whole.events != split.events) std::abort();
+
   Store& store = TheStore();
-  const httplib::ContentReader reader(
-      [](httplib::ContentReceiver) { return false; },
-      [data, size](httplib::MultipartContentHeader header, httplib::ContentReceiver body) mutable {
-        while (size > 0) {
-          const uint8_t op = data[0];
-          ++data;
-          --size;
-          switch (op % 4) {
-            case 0: {
-              httplib::MultipartFormData meta;
-              meta.name = Take(data, size);
-              meta.filename = Take(data, size);
-              meta.content_type = Take(data, size);
-              if (!header(meta)) return false;
-              break;
-            }
-            case 1:
-            case 2: {
-              const std::string chunk = Take(data, size);
-              // Repeat short chunks to reach the size limits cheaply.
-              for (int i = 0; i <= (op >> 4); ++i) {
-                if (!body(chunk.data(), chunk.size())) return false;
-              }
-              break;
-            }
-            default:
-              return false;  // the body ended early
-          }
-        }
-        return true;
-      });
+  fsvc::Request req;
+  req.headers.emplace_back("Content-Type",
+                           "multipart/form-data; boundary=" + std::string(kBoundary));
+  req.SetBodyPuller([body, chunk](const fsvc::BodySink& sink) -> fsvc::Status {
+    for (size_t at = 0; at < body.size(); at += chunk) {
+      if (!sink(body.substr(at, chunk))) return fsvc::Error{fsvc::Errc::kInvalidArgument, "stop"};
+    }
+    return fsvc::OkStatus();
+  });
   {
-    auto staged = fsvc::StageMultipart(reader, *store.files, {512, 3});
+    auto staged = fsvc::StageMultipart(req, *store.files, {512, 3, 4, 256});
+    if (staged && !whole.finished) std::abort();  // staging may also refuse over its limits
     if (staged) {
-      if (staged->files.size() > 3) std::abort();
+      if (staged->files.size() > 3 || staged->fields.size() > 4) std::abort();
       for (const fsvc::StagedFile& f : staged->files) {
         if (f.blob.has_value() == f.error.has_value()) std::abort();
         if (f.blob && f.blob->digest().size > 512) std::abort();

@@ -30,7 +30,8 @@ class AuthTest : public ::testing::Test {
     std::ofstream(keys_file_) << "# test keys\n\nread:" << kFileKey << "\n"
                               << "write sha256:" << Sha256Hex(kHashedKey) << "\n";
     server_ = std::make_unique<ServerProcess>(ServerProcess::Options{
-        {"--auth=on", "--api-keys-file=" + keys_file_},
+        // Profiling on, so that the admin rows under /debug/pprof exist.
+        {"--auth=on", "--api-keys-file=" + keys_file_, "--enable-profiling=true"},
         {{"API_KEYS", "read:" + kReadKey + ", write:" + kWriteKey + ",admin:" + kAdminKey}},
         {},
         {}});
@@ -148,7 +149,7 @@ TEST_F(AuthTest, WriteRoleWritesAndReads) {
 }
 
 TEST_F(AuthTest, AdminRoutesNeedAdmin) {
-  for (const char* path : {"/debug/pprof/", "/debug/pprof/heap", "/debug"}) {
+  for (const char* path : {"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof"}) {
     EXPECT_EQ(client_->Get(path)->status, 401) << path;
     EXPECT_EQ(client_->Get(path, Bearer(kReadKey))->status, 403) << path;
     auto admin = client_->Get(path, Bearer(kAdminKey));
@@ -173,8 +174,11 @@ TEST_F(AuthTest, OpenRoutesNeedNoKey) {
     ASSERT_TRUE(res);
     EXPECT_NE(res->status, 401) << path;
   }
-  // An open prefix does not open what lies behind a dot segment.
-  EXPECT_EQ(client_->Get("/metrics/../debug/pprof/")->status, 401);
+  // An open row does not open what lies behind a dot segment: patterns
+  // match literally, so no row (and no handler) is reached.
+  auto dotted = client_->Get("/metrics/../debug/pprof/");
+  ASSERT_TRUE(dotted);
+  EXPECT_TRUE(dotted->status == 400 || dotted->status == 404) << dotted->status;
 }
 
 TEST_F(AuthTest, KeysFromTheFilePlainAndHashed) {

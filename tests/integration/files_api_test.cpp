@@ -2,6 +2,7 @@
 // range requests, overwrite, delete, and every error status they can give.
 #include <gtest/gtest.h>
 
+#include "raw_http.h"
 #include "server_process.h"
 #include "test_client.h"
 
@@ -88,9 +89,16 @@ TEST_F(FilesApiTest, ConditionalAndRangeRequests) {
   ASSERT_EQ(c_->Put("/files/r/digits", body, "text/plain")->status, 201);
   const std::string etag = "\"" + Sha256Hex(body) + "\"";
 
-  auto not_modified = c_->Get("/files/r/digits", {{"If-None-Match", etag}});
-  EXPECT_EQ(not_modified->status, 304);
-  EXPECT_TRUE(not_modified->body.empty());
+  // Raw: httplib's client would wait for a 304's Content-Length as a body,
+  // though a 304 never has one (RFC 9110 15.4.5).
+  const RawReply not_modified =
+      SendRaw(server_->port(), "GET /files/r/digits HTTP/1.1\r\nHost: t\r\nIf-None-Match: " + etag +
+                                   "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(not_modified.status, 304) << not_modified.text;
+  // The length a 200 would have (RFC 9110 8.6), and no body.
+  EXPECT_NE(not_modified.text.find("\r\nContent-Length: 10\r\n"), std::string::npos)
+      << not_modified.text;
+  EXPECT_TRUE(not_modified.text.ends_with("\r\n\r\n")) << not_modified.text;
   EXPECT_EQ(c_->Get("/files/r/digits", {{"If-None-Match", "\"other\""}})->status, 200);
 
   auto part = c_->Get("/files/r/digits", {{"Range", "bytes=2-5"}});
@@ -197,6 +205,100 @@ TEST_F(FilesApiTest, UnknownRoutesAndMethodsGetJsonErrors) {
   ASSERT_TRUE(big_body);
   EXPECT_EQ(big_body->status, 413);
   EXPECT_EQ(ErrorCode(big_body), "payload_too_large");
+}
+
+// Header checks here are raw: httplib's client percent-decodes header values.
+TEST_F(FilesApiTest, LocationIsPercentEncoded) {
+  const RawReply put = SendRaw(server_->port(),
+                               "PUT /files/q%3Fx%23y%20z%25.txt HTTP/1.1\r\nHost: t\r\n"
+                               "Content-Type: text/plain\r\nContent-Length: 3\r\n"
+                               "Connection: close\r\n\r\nodd");
+  EXPECT_EQ(put.status, 201) << put.text;
+  EXPECT_NE(put.text.find("\r\nLocation: /files/q%3Fx%23y%20z%25.txt\r\n"), std::string::npos)
+      << put.text;
+  EXPECT_EQ(c_->Get("/files/q%3Fx%23y%20z%25.txt")->body, "odd");
+}
+
+TEST_F(FilesApiTest, ActiveContentIsASandboxedAttachment) {
+  for (const auto& [name, type] : std::vector<std::pair<std::string, std::string>>{
+           {"x/page.html", "text/html"},
+           {"x/pic.svg", "image/svg+xml"},
+           {"x/feed.xml", "application/xml"},
+           {"x/run.js", "text/javascript"},
+           {"x/doc.pdf", "application/pdf"},
+           {"x/blob.bin", "application/x-unknown"},
+       }) {
+    ASSERT_EQ(c_->Put("/files/" + name, "<script>alert(1)</script>", type)->status, 201) << name;
+    auto res = c_->Get("/files/" + name);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+    const std::string base = name.substr(name.rfind('/') + 1);
+    EXPECT_EQ(res->get_header_value("Content-Disposition"), "attachment; filename*=UTF-8''" + base)
+        << name;
+    EXPECT_EQ(res->get_header_value("Content-Security-Policy"), "sandbox") << name;
+    EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff") << name;
+  }
+  ASSERT_EQ(c_->Put("/files/x/a%20b%25.html", "<b>", "text/html")->status, 201);
+  const RawReply odd =
+      SendRaw(server_->port(),
+              "GET /files/x/a%20b%25.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(
+      odd.text.find("\r\nContent-Disposition: attachment; filename*=UTF-8''a%20b%25.html\r\n"),
+      std::string::npos)
+      << odd.text;
+  for (const auto& [name, type] : std::vector<std::pair<std::string, std::string>>{
+           {"x/notes.txt", "text/plain; charset=utf-8"},
+           {"x/pic.png", "image/png"},
+           {"x/clip.mp4", "video/mp4"},
+       }) {
+    ASSERT_EQ(c_->Put("/files/" + name, "inert", type)->status, 201) << name;
+    auto res = c_->Get("/files/" + name);
+    ASSERT_TRUE(res);
+    EXPECT_FALSE(res->has_header("Content-Disposition")) << name;
+    EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff") << name;
+  }
+}
+
+TEST_F(FilesApiTest, MultipartMediaTypeIsCaseInsensitive) {
+  const std::string form =
+      "--xB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"case.txt\"\r\n"
+      "Content-Type: text/plain\r\n\r\ncased\r\n--xB--\r\n";
+  auto res = c_->Post("/upload?path=mc", form, "Multipart/Form-Data; Boundary=xB");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 201) << res->body;
+  EXPECT_EQ(c_->Get("/files/mc/case.txt")->body, "cased");
+  auto put = c_->Put("/files/mc/put.txt", form, "MULTIPART/FORM-DATA; boundary=xB");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 400);
+}
+
+TEST_F(FilesApiTest, TooManyFormFieldsFailTheUploadWhole) {
+  std::string form;
+  for (int i = 0; i < 65; ++i) {
+    form +=
+        "--xB\r\nContent-Disposition: form-data; name=\"f" + std::to_string(i) + "\"\r\n\r\nv\r\n";
+  }
+  form +=
+      "--xB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.txt\"\r\n\r\nx\r\n"
+      "--xB--\r\n";
+  auto res = c_->Post("/upload?path=ff", form, "multipart/form-data; boundary=xB");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(ErrorCode(res), "form_too_large");
+  EXPECT_EQ(c_->Get("/files/ff/f.txt")->status, 404);
+}
+
+TEST_F(FilesApiTest, OpenApiDescribesTheRoutes) {
+  auto res = c_->Get("/openapi.json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  const auto doc = nlohmann::json::parse(res->body);
+  EXPECT_EQ(doc["openapi"], "3.1.0");
+  EXPECT_TRUE(doc["paths"]["/files/{path}"].contains("put"));
+  EXPECT_TRUE(
+      doc["paths"]["/upload"]["post"]["requestBody"]["content"].contains("multipart/form-data"));
+  EXPECT_EQ(c_->Get("/openapi.json")->body, res->body);
 }
 
 }  // namespace

@@ -45,9 +45,9 @@ TEST_F(MetricsTest, CountsRequestsByRoutePatternAndResets) {
   ASSERT_TRUE(m.is_object()) << m;
   const auto& routes = m["routes"];
   EXPECT_EQ(routes["GET /ping"]["requests"], 3) << routes;
-  EXPECT_EQ(routes["PUT /files/*"]["requests"], 1) << routes;
-  EXPECT_EQ(routes["GET /files/*"]["requests"], 2) << routes;
-  EXPECT_EQ(routes["GET /files/*"]["client_errors"], 1) << routes;
+  EXPECT_EQ(routes["PUT /files/{path...}"]["requests"], 1) << routes;
+  EXPECT_EQ(routes["GET /files/{path...}"]["requests"], 2) << routes;
+  EXPECT_EQ(routes["GET /files/{path...}"]["client_errors"], 1) << routes;
   EXPECT_EQ(routes["unrouted"]["requests"], 20) << routes;
   EXPECT_FALSE(routes.contains("GET /files/a/b.txt")) << routes;
   for (const auto& [route, counts] : routes.items()) {

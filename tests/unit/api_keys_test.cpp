@@ -1,9 +1,9 @@
-// API key entries, lookups and the route -> role policy.
+// API key entries, lookups, and the access check built on them.
 #include "auth/api_keys.h"
 
 #include <gtest/gtest.h>
 
-#include "auth/access_policy.h"
+#include "auth/access_check.h"
 
 namespace fsvc {
 namespace {
@@ -48,33 +48,72 @@ TEST(ApiKeysTest, RolesIncludeTheOnesBelow) {
   EXPECT_FALSE(Grants(Role::kWrite, Role::kAdmin));
 }
 
-TEST(AccessPolicyTest, RoutesToRoles) {
-  EXPECT_EQ(RequiredRole("GET", "/ping"), std::nullopt);
-  EXPECT_EQ(RequiredRole("HEAD", "/health"), std::nullopt);
-  EXPECT_EQ(RequiredRole("GET", "/metrics"), std::nullopt);
-  EXPECT_EQ(RequiredRole("GET", "/metrics/memory"), std::nullopt);
-  EXPECT_EQ(RequiredRole("GET", "/d/sometoken"), std::nullopt);
-  EXPECT_EQ(RequiredRole("POST", "/metrics/reset"), Role::kAdmin);
-  EXPECT_EQ(RequiredRole("GET", "/metrics/reset"), Role::kAdmin);
-  EXPECT_EQ(RequiredRole("GET", "/debug/pprof/heap"), Role::kAdmin);
-  EXPECT_EQ(RequiredRole("POST", "/debug/purge"), Role::kAdmin);
-  EXPECT_EQ(RequiredRole("GET", "/debug"), Role::kAdmin);
-  EXPECT_EQ(RequiredRole("GET", "/debugger"), Role::kRead);
-  EXPECT_EQ(RequiredRole("GET", "/metrics/../debug/pprof/"), Role::kRead);
-  EXPECT_EQ(RequiredRole("GET", "/metrics/./x"), Role::kRead);
-  EXPECT_EQ(RequiredRole("GET", "/files/a.txt"), Role::kRead);
-  EXPECT_EQ(RequiredRole("HEAD", "/files/a.txt"), Role::kRead);
-  EXPECT_EQ(RequiredRole("GET", "/list"), Role::kRead);
-  EXPECT_EQ(RequiredRole("GET", "/download"), Role::kRead);
-  EXPECT_EQ(RequiredRole("POST", "/batch-download"), Role::kRead);
-  EXPECT_EQ(RequiredRole("PUT", "/files/a.txt"), Role::kWrite);
-  EXPECT_EQ(RequiredRole("DELETE", "/files/a.txt"), Role::kWrite);
-  EXPECT_EQ(RequiredRole("POST", "/upload"), Role::kWrite);
-  EXPECT_EQ(RequiredRole("POST", "/batch-upload"), Role::kWrite);
-  EXPECT_EQ(RequiredRole("POST", "/create-folder"), Role::kWrite);
-  EXPECT_EQ(RequiredRole("DELETE", "/delete-folder"), Role::kWrite);
-  EXPECT_EQ(RequiredRole("POST", "/d/sometoken"), Role::kWrite);
-  EXPECT_EQ(RequiredRole("OPTIONS", "/ping"), Role::kWrite);
+TEST(ApiKeysTest, IdentifyNamesTheKeyByItsDigest) {
+  ApiKeys keys;
+  ASSERT_TRUE(keys.Add("admin sha256:" + std::string(kHashOfDigits), ',', "e").ok());
+  auto match = keys.Identify("0123456789abcdef");
+  ASSERT_TRUE(match.has_value());
+  EXPECT_EQ(match->role, Role::kAdmin);
+  EXPECT_EQ(match->id, std::string(kHashOfDigits).substr(0, 8));
+  EXPECT_FALSE(keys.Identify("0123456789abcdeF"));
+}
+
+Config AuthOn(std::string keys) {
+  Config config;
+  config.auth = true;
+  config.api_keys = std::move(keys);
+  return config;
+}
+
+Request WithAuthorization(std::string value) {
+  Request req;
+  req.headers.emplace_back("Authorization", std::move(value));
+  return req;
+}
+
+TEST(AccessCheckTest, RolesAgainstTheRowsAccess) {
+  auto made = MakeAccessCheck(AuthOn("read:read-key-0123456789,admin:admin-key-0123456789"));
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  ASSERT_TRUE(made->has_value());
+  const AccessCheck& check = **made;
+  std::string id;
+  EXPECT_FALSE(check(Request(), Access::kOpen, id));
+  EXPECT_TRUE(id.empty());
+
+  const auto missing = check(Request(), Access::kRead, id);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->code, Errc::kUnauthorized);
+  const auto unknown = check(WithAuthorization("Bearer not-a-key-0123456789"), Access::kRead, id);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->code, Errc::kUnauthorized);
+  const auto basic = check(WithAuthorization("Basic read-key-0123456789"), Access::kRead, id);
+  ASSERT_TRUE(basic);
+  EXPECT_EQ(basic->code, Errc::kUnauthorized);
+
+  const Request reader = WithAuthorization("bearer read-key-0123456789");
+  EXPECT_FALSE(check(reader, Access::kRead, id));
+  EXPECT_EQ(id.size(), 8u);
+  const auto low = check(reader, Access::kWrite, id);
+  ASSERT_TRUE(low);
+  EXPECT_EQ(low->code, Errc::kForbidden);
+  EXPECT_EQ(low->message, "this API key has the read role; this request needs write");
+  EXPECT_EQ(low->message.find("read-key"), std::string::npos);
+
+  std::string admin_id;
+  EXPECT_FALSE(check(WithAuthorization("Bearer admin-key-0123456789"), Access::kAdmin, admin_id));
+  EXPECT_NE(admin_id, id);
+}
+
+TEST(AccessCheckTest, OffMeansNoCheckAndOnNeedsAKey) {
+  Config off;
+  off.auth = false;
+  auto none = MakeAccessCheck(off);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto keyless = MakeAccessCheck(AuthOn(""));
+  ASSERT_FALSE(keyless.ok());
+  EXPECT_EQ(keyless.error().code, Errc::kInvalidArgument);
+  EXPECT_FALSE(MakeAccessCheck(AuthOn("read:short")).ok());
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ TEST(RangeTest, SatisfiableForms) {
   ExpectRange("bytes=-3", 10, 7, 3);     // suffix
   ExpectRange("bytes=-30", 10, 0, 10);   // suffix longer than the file
   ExpectRange("Bytes= 1-2 ", 10, 1, 2);
+  ExpectRange("BYTES=1-2", 10, 1, 2);  // the unit is case-insensitive
 }
 
 TEST(RangeTest, Unsatisfiable) {
@@ -32,7 +33,9 @@ TEST(RangeTest, Unsatisfiable) {
 TEST(RangeTest, IgnoredForms) {
   for (std::string_view h :
        {"", "bytes", "bytes=", "items=0-1", "bytes=a-b", "bytes=5-2", "bytes=0-1,3-4", "bytes=--1",
-        "bytes=1", "bytes=99999999999999999999-", "bytes=-18446744073709551616", "bytes=0x10-"}) {
+        "bytes=1", "bytes=99999999999999999999-", "bytes=-18446744073709551616", "bytes=0x10-",
+        "bytes\x1d"
+        "0-1"}) {
     EXPECT_EQ(ParseRange(h, 100).kind, ByteRange::kIgnore) << h;
   }
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fake_clock.h"
+#include "ratelimit/rate_check.h"
 
 namespace fsvc {
 namespace {
@@ -173,6 +174,38 @@ TEST(ClientKeyTest, FallsBackSensibly) {
   EXPECT_EQ(ClientKey("10.0.0.2", " , ", 1), "10.0.0.2");
   EXPECT_EQ(ClientKey("10.0.0.2", "198.51.100.7", 3), "198.51.100.7");
   EXPECT_EQ(ClientKey("10.0.0.2", "2001:db8::1,,\t", 1), "2001:db8::1");
+}
+
+TEST(RateCheckTest, ClassesMapToBucketsWithHeadersEitherWay) {
+  FakeClock clock;
+  RateLimiterConfig config = Config(1, 2);
+  config.buckets[static_cast<size_t>(RouteClass::kWrite)] = {1, 1};
+  RateLimiter limiter(config, clock.fn());
+  const RateCheck check = MakeRateCheck(limiter);
+  const auto header = [](const RateVerdict& v, std::string_view name) {
+    for (const auto& [k, value] : v.headers) {
+      if (k == name) return value;
+    }
+    return std::string("<none>");
+  };
+
+  const RateVerdict write = check("10.0.0.1", RateClass::kWrite);
+  EXPECT_TRUE(write.allowed);
+  EXPECT_EQ(header(write, "RateLimit-Limit"), "1");
+  EXPECT_EQ(header(write, "RateLimit-Remaining"), "0");
+  EXPECT_EQ(header(write, "Retry-After"), "<none>");
+  const RateVerdict refused = check("10.0.0.1", RateClass::kWrite);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(header(refused, "Retry-After"), "1");
+  EXPECT_NE(refused.message.find("retry after 1 s"), std::string::npos) << refused.message;
+  // Reads draw from their own bucket; exempt rows from none.
+  EXPECT_TRUE(check("10.0.0.1", RateClass::kRead).allowed);
+  for (int i = 0; i < 10; ++i) {
+    const RateVerdict exempt = check("10.0.0.1", RateClass::kExempt);
+    EXPECT_TRUE(exempt.allowed);
+    EXPECT_TRUE(exempt.headers.empty());
+  }
+  EXPECT_EQ(limiter.Stats().allowed + limiter.Stats().denied, 3u);
 }
 
 }  // namespace

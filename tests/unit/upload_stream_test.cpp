@@ -1,5 +1,5 @@
-// StageMultipart against a ContentReader that replays multipart events the
-// way cpp-httplib's parser emits them (part header, then 4 KiB chunks).
+// StageRawBody and StageMultipart against a Request whose body puller feeds
+// a multipart body in 4 KiB chunks, as the connection would.
 #include "api/upload_stream.h"
 
 #include <gtest/gtest.h>
@@ -16,20 +16,31 @@ struct Part {
   std::string name, filename, content;
 };
 
-httplib::ContentReader Replay(std::vector<Part> parts, bool truncate = false) {
-  return httplib::ContentReader(
-      [](httplib::ContentReceiver) { return false; },
-      [parts, truncate](httplib::MultipartContentHeader header, httplib::ContentReceiver body) {
-        for (const Part& p : parts) {
-          httplib::MultipartFormData meta{p.name, "", p.filename, "text/plain"};
-          if (!header(meta)) return false;
-          for (size_t at = 0; at < p.content.size(); at += 4096) {
-            const size_t n = std::min<size_t>(4096, p.content.size() - at);
-            if (!body(p.content.data() + at, n)) return false;
-          }
-        }
-        return !truncate;
-      });
+// A request carrying `body`, handed to the sink 4 KiB at a time.
+Request WithBody(std::string body, std::string content_type) {
+  Request req;
+  req.headers.emplace_back("Content-Type", std::move(content_type));
+  req.SetBodyPuller([body = std::move(body)](const BodySink& sink) -> Status {
+    for (size_t at = 0; at < body.size(); at += 4096) {
+      if (!sink(std::string_view(body).substr(at, 4096))) {
+        return Error{Errc::kInvalidArgument, "the reader stopped"};
+      }
+    }
+    return OkStatus();
+  });
+  return req;
+}
+
+// A multipart/form-data request of `parts`; `truncate` leaves out the closing delimiter.
+Request Replay(const std::vector<Part>& parts, bool truncate = false) {
+  std::string body;
+  for (const Part& p : parts) {
+    body += "--xB\r\nContent-Disposition: form-data; name=\"" + p.name + "\"";
+    if (!p.filename.empty()) body += "; filename=\"" + p.filename + "\"";
+    body += "\r\nContent-Type: text/plain\r\n\r\n" + p.content + "\r\n";
+  }
+  if (!truncate) body += "--xB--\r\n";
+  return WithBody(std::move(body), "multipart/form-data; boundary=xB");
 }
 
 class UploadStreamTest : public ::testing::Test {
@@ -94,6 +105,57 @@ TEST_F(UploadStreamTest, TooManyFilesAndTruncatedBodiesFailWhole) {
   const std::string huge_field(5000, 'p');
   auto field = StageMultipart(Replay({{"path", "", huge_field}}), *store_, {100, 2});
   EXPECT_FALSE(field.ok());
+}
+
+TEST_F(UploadStreamTest, FieldsOverTheirBoundsFailWholeAndStageNothing) {
+  std::vector<Part> many = {{"file", "a", "kept?"}};
+  for (int i = 0; i < 5; ++i) many.push_back({"f" + std::to_string(i), "", "v"});
+  auto counted = StageMultipart(Replay(many), *store_, {100, 2, 4, 1000});
+  ASSERT_FALSE(counted.ok());
+  EXPECT_EQ(counted.error().code, Errc::kFormTooLarge);
+  const std::string kb(1000, 'k');
+  auto bytes =
+      StageMultipart(Replay({{"file", "a", "kept?"}, {"a", "", kb}, {"b", "", kb}, {"c", "", kb}}),
+                     *store_, {100, 2, 10, 2500});
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.error().code, Errc::kFormTooLarge);
+  EXPECT_EQ(Blobs(), 0u);
+  EXPECT_TRUE(StageMultipart(Replay({{"file", "a", "x"}, {"a", "", kb}, {"b", "", kb}}), *store_,
+                             {100, 2, 2, 2000})
+                  .ok());
+}
+
+TEST_F(UploadStreamTest, BoundaryMustBeDeclared) {
+  for (const char* type : {"multipart/form-data", "multipart/form-data; boundary=",
+                           "multipart/form-data; boundary=0123456789012345678901234567890123456789"
+                           "0123456789012345678901234567890"}) {
+    auto staged = StageMultipart(WithBody("--xB--\r\n", type), *store_, {100, 2});
+    ASSERT_FALSE(staged.ok()) << type;
+    EXPECT_EQ(staged.error().code, Errc::kInvalidArgument);
+  }
+}
+
+TEST_F(UploadStreamTest, RawBodyBecomesOneBlob) {
+  auto blob =
+      StageRawBody(WithBody(std::string(10000, 'r'), "application/octet-stream"), *store_, 1 << 20);
+  ASSERT_TRUE(blob.ok()) << blob.error().message;
+  EXPECT_EQ(blob->digest().size, 10000u);
+  auto big = StageRawBody(WithBody(std::string(10000, 'r'), ""), *store_, 5000);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, Errc::kPayloadTooLarge);
+}
+
+TEST_F(UploadStreamTest, ConnectionErrorsPassThrough) {
+  Request req;
+  req.headers.emplace_back("Content-Type", "multipart/form-data; boundary=xB");
+  req.SetBodyPuller([](const BodySink& sink) -> Status {
+    (void)sink("--xB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s\"\r\n\r\nab");
+    return Error{Errc::kRequestTimeout, "too slow"};
+  });
+  auto staged = StageMultipart(req, *store_, {100, 2});
+  ASSERT_FALSE(staged.ok());
+  EXPECT_EQ(staged.error().code, Errc::kRequestTimeout);
+  EXPECT_EQ(Blobs(), 0u);
 }
 
 }  // namespace
