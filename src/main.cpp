@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
           std::to_string(config.threads) + " threads; fd limit " +
           (fd_limit ? std::to_string(*fd_limit) : fd_limit.error().message));
 
-  auto store = FileStore::Open({config.data_dir, 4});
+  auto store = FileStore::Open({config.data_dir, 4, config.disk_reserve_bytes});
   if (!store) {
     LogError("cannot open storage in " + config.data_dir + ": " + store.error().message);
     return 1;

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "util/log.h"
@@ -19,7 +21,38 @@ sigset_t ShutdownSet() {
   return set;
 }
 
+struct ExitHooks {
+  std::mutex mu;
+  int next_id = 0;
+  std::map<int, std::function<void()>> hooks;
+};
+
+ExitHooks& Hooks() {
+  static ExitHooks hooks;
+  return hooks;
+}
+
+void RunForcedExitHooks() {
+  ExitHooks& h = Hooks();
+  std::lock_guard lock(h.mu);  // held until _exit: no hook is removed mid-run
+  for (auto& [id, hook] : h.hooks) hook();
+}
+
 }  // namespace
+
+int AddForcedExitHook(std::function<void()> hook) {
+  ExitHooks& h = Hooks();
+  std::lock_guard lock(h.mu);
+  const int id = h.next_id++;
+  h.hooks.emplace(id, std::move(hook));
+  return id;
+}
+
+void RemoveForcedExitHook(int id) {
+  ExitHooks& h = Hooks();
+  std::lock_guard lock(h.mu);
+  h.hooks.erase(id);
+}
 
 void InstallProcessSignals() {
   ::signal(SIGPIPE, SIG_IGN);
@@ -44,6 +77,7 @@ void WatchShutdownSignals(std::function<void()> on_shutdown, int grace_seconds) 
       if (sigtimedwait(&set, nullptr, &step) > 0) break;
     }
     LogWarn("shutdown grace period over: exiting with requests still in flight");
+    RunForcedExitHooks();
     ::_exit(0);
   }).detach();
 }

@@ -17,4 +17,11 @@ void InstallProcessSignals();
 // Starts the watcher. `on_shutdown` runs on the watcher thread.
 void WatchShutdownSignals(std::function<void()> on_shutdown, int grace_seconds);
 
+// Cleanup that must also happen when the grace period runs out and the
+// process ends with _exit (no destructors run): each hook runs once, on the
+// watcher thread, just before that exit. Returns an id for removal; removal
+// waits for a hook that is running. Hooks must be quick and must not throw.
+int AddForcedExitHook(std::function<void()> hook);
+void RemoveForcedExitHook(int id);
+
 }  // namespace fsvc
