@@ -45,10 +45,11 @@ Result<UniqueFd> LockDataDir(const std::string& root) {
     }
     return Error{Errc::kInternal, "cannot lock " + path + ": " + std::strerror(errno)};
   }
+  // Overwrite in place, then trim: on a full disk the old content's block is
+  // reused, and the pid is only informational, so a failure is not fatal.
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd.get(), 0) != 0 ||
-      ::pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-    return Error{Errc::kInternal, "cannot write " + path + ": " + std::strerror(errno)};
+  if (::pwrite(fd.get(), pid.data(), pid.size(), 0) == static_cast<ssize_t>(pid.size())) {
+    (void)::ftruncate(fd.get(), static_cast<off_t>(pid.size()));
   }
   return fd;
 }
