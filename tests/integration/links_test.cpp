@@ -10,12 +10,6 @@
 namespace fsvc::testing {
 namespace {
 
-std::string LinkUrl(httplib::Client& c, const std::string& path) {
-  auto res = c.Get("/download?path=" + path);
-  if (!res || res->status != 200) return "<" + (res ? res->body : std::string("no answer")) + ">";
-  return Json(res)["url"].get<std::string>();
-}
-
 TEST(LinksTest, LinkServesTheFileWithRangeAndEtag) {
   ServerProcess server;
   ASSERT_TRUE(server.Start()) << server.Stderr();
@@ -133,7 +127,9 @@ TEST(LinksTest, SecretPersistsAcrossRestart) {
 TEST(RateLimitTest, HeadersAnd429WithRetryAfter) {
   ServerProcess server({{"--disable-rate-limiter=false", "--rate-read-per-sec=1",
                          "--rate-read-burst=3", "--rate-write-per-sec=1", "--rate-write-burst=2"},
-                        {}, {}, ""});
+                        {},
+                        {},
+                        ""});
   ASSERT_TRUE(server.Start()) << server.Stderr();
   auto c = server.Client();
   int ok = 0;

@@ -19,12 +19,6 @@
 namespace fsvc::testing {
 namespace {
 
-std::string LinkUrl(httplib::Client& c, const std::string& path) {
-  auto res = c.Get("/download?path=" + path);
-  if (!res || res->status != 200) return "<" + (res ? res->body : std::string("no answer")) + ">";
-  return Json(res)["url"].get<std::string>();
-}
-
 // Waits until `dir` holds at least one file; false after ~5 s.
 bool WaitForFile(const std::string& dir) {
   for (int i = 0; i < 250; ++i) {
