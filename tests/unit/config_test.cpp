@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace fsvc {
 namespace {
 
@@ -57,6 +61,66 @@ TEST(ConfigTest, HelpListsEveryVariable) {
                         "DISABLE_RATE_LIMITER"}) {
     EXPECT_NE(help.find(v), std::string::npos) << v;
   }
+}
+
+TEST(ConfigTest, HelpSaysSecretsAreSetNotWhatTheyAre) {
+  const std::string link_secret = "S3CR3T-link-secret-0123456789abcdef";
+  const std::string api_key = "K3Y-api-key-0123456789abcdef";
+  auto c = ParseConfig({"--help", "--api-keys", "admin:" + api_key}, {{"LINK_SECRET", link_secret}},
+                       Box(1, 1u << 30));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->config.link_secret, link_secret);  // redaction is only in what is shown
+  const std::string help = ConfigHelp(c->config);
+  EXPECT_EQ(help.find("S3CR3T"), std::string::npos) << help;
+  EXPECT_EQ(help.find("K3Y"), std::string::npos) << help;
+  for (const char* v : {"(LINK_SECRET)", "(API_KEYS)"}) {
+    const size_t line = help.find(v);
+    ASSERT_NE(line, std::string::npos) << v;
+    EXPECT_NE(help.substr(line, help.find('\n', line) - line).find("[(set)]"), std::string::npos)
+        << v;
+  }
+}
+
+TEST(ConfigTest, SecretFlagsComeFromTheOptionTable) {
+  for (const char* f : {"link-secret", "--link-secret", "api-keys", "--api-keys"}) {
+    EXPECT_TRUE(IsSecretFlag(f)) << f;
+  }
+  // A file name is not a secret; its contents are read, never shown.
+  for (const char* f : {"api-keys-file", "port", "link-ttl", "link-secret-x", "", "--"}) {
+    EXPECT_FALSE(IsSecretFlag(f)) << f;
+  }
+}
+
+TEST(ConfigTest, RedactArgsHidesSecretValuesInBothForms) {
+  const std::vector<std::string> args = {"file-service",
+                                         "--port=8080",
+                                         "--link-secret",
+                                         "S3CR3T-next-word",
+                                         "--api-keys=admin:K3Y-after-equals",
+                                         "--data-dir",
+                                         "/srv/data",
+                                         "--link-secret=",
+                                         "--api-keys"};
+  const std::vector<std::string> expected = {"file-service",
+                                             "--port=8080",
+                                             "--link-secret",
+                                             "(redacted)",
+                                             "--api-keys=(redacted)",
+                                             "--data-dir",
+                                             "/srv/data",
+                                             "--link-secret=(redacted)",
+                                             "--api-keys"};  // no value follows: nothing to hide
+  EXPECT_EQ(RedactArgs(args), expected);
+  // The word after a secret flag is its value even when it looks like a flag.
+  EXPECT_EQ(RedactArgs({"--api-keys", "--port=1"}),
+            (std::vector<std::string>{"--api-keys", "(redacted)"}));
+}
+
+TEST(ConfigTest, ErrorsAboutASecretDoNotRepeatIt) {
+  auto empty = ParseConfig({"--link-secret="}, {}, Box(1, 1u << 30));
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().message.find("--link-secret=(redacted)"), std::string::npos)
+      << empty.error().message;
 }
 
 }  // namespace
