@@ -49,7 +49,9 @@ Option Int(std::string_view flag, std::string_view env, std::string_view help, T
           [=](const Config& c) { return std::to_string(c.*field); }};
 }
 
-// Sizes accept a K/M/G suffix (powers of 1024): MAX_UPLOAD_BYTES=512M.
+// Sizes accept a K/M/G suffix (powers of 1024): MAX_UPLOAD_BYTES=512M. They
+// are capped at kMaxSizeSetting so sums such as max_upload_bytes + 1 MiB of
+// multipart framing cannot wrap around.
 Option Size(std::string_view flag, std::string_view env, std::string_view help,
             uint64_t Config::*field) {
   return {flag, env, help,
@@ -67,7 +69,10 @@ Option Size(std::string_view flag, std::string_view env, std::string_view help,
               shift = 30;
             else if (!unit.empty())
               return Invalid(flag, v, "unknown unit (use K, M or G)");
-            if (n > (UINT64_MAX >> shift)) return Invalid(flag, v, "too large");
+            if (n > (kMaxSizeSetting >> shift)) {
+              return Invalid(flag, v,
+                             "too large (at most " + std::to_string(kMaxSizeSetting) + " bytes)");
+            }
             c.*field = n << shift;
             return OkStatus();
           },

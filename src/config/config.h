@@ -112,6 +112,10 @@ inline constexpr std::string_view kRedacted = "(redacted)";
 // the --flag=value and the --flag value forms.
 std::vector<std::string> RedactArgs(std::vector<std::string> args);
 
+// The largest value a size setting may take (4 EiB): sizes are added to
+// (an upload's limit plus its multipart framing), and must not wrap around.
+inline constexpr uint64_t kMaxSizeSetting = uint64_t{1} << 62;
+
 // The environment of this process as a map, for ParseConfig.
 std::map<std::string, std::string> ProcessEnvironment();
 

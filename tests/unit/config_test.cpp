@@ -123,5 +123,20 @@ TEST(ConfigTest, ErrorsAboutASecretDoNotRepeatIt) {
       << empty.error().message;
 }
 
+TEST(ConfigTest, SizesAreCappedSoLimitPlusFramingCannotWrap) {
+  auto largest = ParseConfig({"--max-upload-bytes=4294967296G"}, {}, Box(1, 1u << 30));
+  ASSERT_TRUE(largest.ok()) << largest.error().message;
+  EXPECT_EQ(largest->config.max_upload_bytes, kMaxSizeSetting);
+  EXPECT_GT(largest->config.max_upload_bytes + (uint64_t{1} << 20), kMaxSizeSetting);
+  for (const char* absurd :
+       {"4611686018427387905", "4294967297G", "18446744073709551615", "17179869184G"}) {
+    auto c = ParseConfig({std::string("--max-upload-bytes=") + absurd}, {}, Box(1, 1u << 30));
+    ASSERT_FALSE(c.ok()) << absurd;
+    EXPECT_NE(c.error().message.find("too large (at most 4611686018427387904 bytes)"),
+              std::string::npos)
+        << c.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace fsvc
