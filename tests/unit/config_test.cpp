@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -121,6 +122,59 @@ TEST(ConfigTest, ErrorsAboutASecretDoNotRepeatIt) {
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.error().message.find("--link-secret=(redacted)"), std::string::npos)
       << empty.error().message;
+}
+
+// The settings of request bodies, forms and the disk reserve, in the order
+// of their declaration.
+auto BodyFormAndDisk(const Config& c) {
+  return std::tuple(c.min_body_rate, c.body_rate_window_sec, c.max_bodies_per_client,
+                    c.max_form_fields, c.max_form_field_bytes, c.disk_reserve_bytes,
+                    c.max_header_bytes);
+}
+
+TEST(ConfigTest, BodyFormAndDiskSettingsHaveTheirDefaults) {
+  auto c = ParseConfig({}, {}, Box(1, 1u << 30));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(BodyFormAndDisk(c->config),
+            std::tuple(uint64_t{1024}, 10, 16, 64, uint64_t{64} << 10, uint64_t{8} << 20, 8192));
+}
+
+TEST(ConfigTest, BodyFormAndDiskSettingsParse) {
+  auto c = ParseConfig(
+      {"--max-bodies-per-client=0", "--max-form-field-bytes", "1M", "--max-header-bytes=16384"},
+      {{"MIN_BODY_RATE", "2K"},
+       {"BODY_RATE_WINDOW", "5"},
+       {"MAX_FORM_FIELDS", "10"},
+       {"DISK_RESERVE_BYTES", "1G"},
+       {"MAX_BODIES_PER_CLIENT", "4"}},  // the flag wins
+      Box(1, 1u << 30));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(BodyFormAndDisk(c->config),
+            std::tuple(uint64_t{2048}, 5, 0, 10, uint64_t{1} << 20, uint64_t{1} << 30, 16384));
+  auto off = ParseConfig({"--min-body-rate=0"}, {}, Box(1, 1u << 30));
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_EQ(off->config.min_body_rate, 0u);
+}
+
+TEST(ConfigTest, BodyFormAndDiskSettingsRejectBadValues) {
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"MIN_BODY_RATE", "fast"},
+           {"MIN_BODY_RATE", "1T"},
+           {"BODY_RATE_WINDOW", "0"},
+           {"BODY_RATE_WINDOW", "3601"},
+           {"MAX_BODIES_PER_CLIENT", "-1"},
+           {"MAX_BODIES_PER_CLIENT", "many"},
+           {"MAX_FORM_FIELDS", "-1"},
+           {"MAX_FORM_FIELD_BYTES", "-1"},
+           {"MAX_FORM_FIELD_BYTES", "64KB"},
+           {"DISK_RESERVE_BYTES", "lots"},
+           {"MAX_HEADER_BYTES", "1023"},
+           {"MAX_HEADER_BYTES", "16385"},
+       }) {
+    auto c = ParseConfig({}, {{name, value}}, Box(1, 1u << 30));
+    ASSERT_FALSE(c.ok()) << name << "=" << value;
+    EXPECT_NE(c.error().message.find(name), std::string::npos) << c.error().message;
+  }
 }
 
 TEST(ConfigTest, SizesAreCappedSoLimitPlusFramingCannotWrap) {
