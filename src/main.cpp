@@ -117,11 +117,16 @@ int main(int argc, char** argv) {
         stopping = true;
         server.Stop();
       },
-      config.shutdown_grace_sec);
+      config.shutdown_grace_sec,
+      // Requests started and not finished, and those waiting for a thread.
+      [&metrics, &server] {
+        return metrics.Take().active + static_cast<int64_t>(server.Stats().queue_depth);
+      });
   std::printf("file-service listening on %s:%d\n", config.host.c_str(), *port);
   std::fflush(stdout);
 
   const Status served = server.Run();
+  ShutdownDrained();
   LogInfo("stopped");
   return served ? 0 : 1;
 }

@@ -6,7 +6,8 @@
 #   stress-tests/run.sh [SCENARIO...] [options]
 #   SCENARIO: ping upload read batch soak breaking slow compare bench all (default: all)
 #   --instance PROFILE     start build/file-service under stress-tests/instance.sh PROFILE
-#                          (fresh data folder, DISABLE_RATE_LIMITER=true, ENABLE_PROFILING=true)
+#                          (fresh data folder, DISABLE_RATE_LIMITER=true,
+#                          MAX_BODIES_PER_CLIENT=0, ENABLE_PROFILING=true)
 #                          and stop it afterwards; otherwise BASE_URL is used
 #   --quick                every scenario scaled to seconds (CI)
 #   --loadgen k6|wrk|auto  load generator (auto: k6 when installed, else wrk + curl)
@@ -114,7 +115,9 @@ start_instance() {
   # A fresh admin key: the suite exercises the service as deployed, auth included.
   FSVC_API_KEY=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   export FSVC_API_KEY
-  API_KEYS="admin:$FSVC_API_KEY" DISABLE_RATE_LIMITER=true ENABLE_PROFILING=true \
+  # Every load client comes from 127.0.0.1: one "client" to the per-client body limit.
+  API_KEYS="admin:$FSVC_API_KEY" DISABLE_RATE_LIMITER=true MAX_BODIES_PER_CLIENT=0 \
+    ENABLE_PROFILING=true \
     "$HERE/instance.sh" "$INSTANCE" -- "$bin" --host 127.0.0.1 --port 0 \
     --data-dir "$DATA_DIR/data" >"$log" 2>&1 &
   INSTANCE_PID=$!
@@ -151,7 +154,7 @@ check_server() {
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$BASE_URL/ping")
   if [[ $code != 200 ]]; then
     say "no file-service answers at $BASE_URL/ping (got ${code:-nothing})."
-    say "start one:  scripts/build.sh && ENABLE_PROFILING=true DISABLE_RATE_LIMITER=true build/file-service --port 8080"
+    say "start one:  scripts/build.sh && ENABLE_PROFILING=true DISABLE_RATE_LIMITER=true MAX_BODIES_PER_CLIENT=0 build/file-service --port 8080"
     say "or let the suite start it under a t3 profile:  stress-tests/run.sh ${SCENARIOS[*]} --instance t3-micro"
     say "or point it elsewhere:  BASE_URL=http://HOST:PORT stress-tests/run.sh ..."
     exit 2
