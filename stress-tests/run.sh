@@ -16,7 +16,8 @@
 # Environment: BASE_URL (default http://127.0.0.1:8080), FSVC_API_KEY (sent as
 # "Authorization: Bearer KEY"; an admin key, for /metrics/reset and /debug/pprof; with
 # --instance a fresh one is made), FILE_SIZE_KB, SOAK_SECONDS,
-# SLOW_SECONDS, SLOW_FILE_MB, SLOW_RATE, BREAK_ERROR_RATE, BREAK_P95_MS, K6 (k6 binary),
+# SLOW_SECONDS, SLOW_FILE_MB, SLOW_RATE, SLOW_UPLOADERS, SLOW_UPLOAD_SECONDS, SLOW_UPLOAD_P99_MS,
+# BREAK_ERROR_RATE, BREAK_P95_MS, K6 (k6 binary),
 # FSVC_BENCH (the microbenchmark binary, default build/bench/fsvc_bench), SERVER_PID (pid of
 # a local server at BASE_URL: memory from /proc when /metrics/memory is missing),
 # FSVC_RESULTS_DIR, FSVC_PROFILES_DIR, FSVC_BASELINES_DIR (default stress-tests/results,
@@ -39,7 +40,7 @@ ALL=(ping upload read batch soak breaking slow compare bench)
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 usage() {
-  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 

@@ -70,6 +70,7 @@ class Context:
         self.stages = PLANS[opts.scenario][1 if opts.quick else 0]
         self.ack_dir = tempfile.mkdtemp(prefix="fsvc-acks-")
         self.size_kb = None  # set by writing scenarios: the size of the files they upload
+        self.steady_until = None  # monotonic time the steady part of the load ends (slow)
 
     def wrk_env(self, **extra):
         env = {"FSVC_RUN_ID": self.opts.run_id, "FSVC_ACK_DIR": self.ack_dir,
@@ -259,6 +260,9 @@ def run_slow(ctx):
         "min_received_mb": round(min(received) / 1048576, 2),
         "expected_received_mb": round(seconds * _rate_bytes(rate) / 1048576, 2),
         "rss_growth_slow_readers_mb": growth, "ping_p99_target_ms": 20}
+    # The memory slope (a steady-state figure the baselines hold) is fitted over the slow
+    # readers; the slow uploaders' threads are new memory by design, reported as their growth.
+    ctx.steady_until = time.monotonic()
     extra["slow_uploaders"] = _slow_uploaders(ctx)
     return load, extra
 
@@ -450,6 +454,7 @@ def run(opts):
             total += 2 + SLOW_UPLOAD_WARMUP + slow_upload_plan(opts.quick)[1]
         mon = Monitor(svc, opts.scenario, int(total))
         prof = ProfileCollector(svc, opts.scenario, opts.profiles_dir)
+        t_mon = time.monotonic()
         mon.start()
         prof.start(total if opts.scenario != "compare" else total / 3,
                    cpu=opts.scenario != "slow")
@@ -464,8 +469,12 @@ def run(opts):
         verification = ctx.verify_writes(load) if ctx.size_kb else None
     finally:
         svc.delete_folder(ctx.root)
-    # The slope is fitted after the first tenth of the run, once the ramp has filled the pools.
-    memory, threads = result.memory_summary(samples, source, load_from=0.1 * load_seconds)
+    # The slope is fitted after the first tenth of the run, once the ramp has filled the pools
+    # (slow: over its slow-reader phase only).
+    steady = ctx.steady_until - t_mon if ctx.steady_until else None
+    memory, threads = result.memory_summary(samples, source,
+                                            load_from=0.1 * (steady or load_seconds),
+                                            load_until=steady)
     checks = make_checks(opts.scenario, load, memory, verification, extra)
     doc = result.build(opts.scenario, opts, load, memory, threads, verification,
                        {"before": before, "after": after,
