@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
           std::to_string(config.threads) + " threads; fd limit " +
           (fd_limit ? std::to_string(*fd_limit) : fd_limit.error().message));
 
-  auto store = FileStore::Open({config.data_dir, 4});
+  auto store = FileStore::Open({config.data_dir, 4, config.disk_reserve_bytes});
   if (!store) {
     LogError("cannot open storage in " + config.data_dir + ": " + store.error().message);
     return 1;
@@ -114,11 +114,16 @@ int main(int argc, char** argv) {
         stopping = true;
         server.Stop();
       },
-      config.shutdown_grace_sec);
+      config.shutdown_grace_sec,
+      // Requests started and not finished, and those waiting for a thread.
+      [&metrics, &server] {
+        return metrics.Take().active + static_cast<int64_t>(server.Stats().queue_depth);
+      });
   std::printf("file-service listening on %s:%d\n", config.host.c_str(), *port);
   std::fflush(stdout);
 
   const Status served = server.Run();
+  ShutdownDrained();
   LogInfo("stopped");
   return served ? 0 : 1;
 }

@@ -104,7 +104,8 @@ start_service() {
   local dir="$WORK/$name"
   mkdir -p "$dir/data"
   "${WRAP[@]}" taskset -c "$SERVER_CPU" "$BIN" --host=127.0.0.1 --port="$port" \
-    --data-dir="$dir/data" --auth=off --disable-rate-limiter=true --log-level=warn "$@" \
+    --data-dir="$dir/data" --auth=off --disable-rate-limiter=true --max-bodies-per-client=0 \
+    --log-level=warn "$@" \
     >"$dir/service.log" 2>&1 &
   echo $! >"$dir/service.pid"
   PIDFILES+=("$dir/service.pid")

@@ -6,7 +6,8 @@
 #   stress-tests/run.sh [SCENARIO...] [options]
 #   SCENARIO: ping upload read batch soak breaking slow compare bench all (default: all)
 #   --instance PROFILE     start build/file-service under stress-tests/instance.sh PROFILE
-#                          (fresh data folder, DISABLE_RATE_LIMITER=true, ENABLE_PROFILING=true)
+#                          (fresh data folder, DISABLE_RATE_LIMITER=true,
+#                          MAX_BODIES_PER_CLIENT=0, ENABLE_PROFILING=true)
 #                          and stop it afterwards; otherwise BASE_URL is used
 #   --quick                every scenario scaled to seconds (CI)
 #   --loadgen k6|wrk|auto  load generator (auto: k6 when installed, else wrk + curl)
@@ -15,7 +16,8 @@
 # Environment: BASE_URL (default http://127.0.0.1:8080), FSVC_API_KEY (sent as
 # "Authorization: Bearer KEY"; an admin key, for /metrics/reset and /debug/pprof; with
 # --instance a fresh one is made), FILE_SIZE_KB, SOAK_SECONDS,
-# SLOW_SECONDS, SLOW_FILE_MB, SLOW_RATE, BREAK_ERROR_RATE, BREAK_P95_MS, K6 (k6 binary),
+# SLOW_SECONDS, SLOW_FILE_MB, SLOW_RATE, SLOW_UPLOADERS, SLOW_UPLOAD_SECONDS, SLOW_UPLOAD_P99_MS,
+# BREAK_ERROR_RATE, BREAK_P95_MS, K6 (k6 binary),
 # FSVC_BENCH (the microbenchmark binary, default build/bench/fsvc_bench), SERVER_PID (pid of
 # a local server at BASE_URL: memory from /proc when /metrics/memory is missing),
 # FSVC_RESULTS_DIR, FSVC_PROFILES_DIR, FSVC_BASELINES_DIR (default stress-tests/results,
@@ -38,7 +40,7 @@ ALL=(ping upload read batch soak breaking slow compare bench)
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 usage() {
-  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
@@ -114,7 +116,9 @@ start_instance() {
   # A fresh admin key: the suite exercises the service as deployed, auth included.
   FSVC_API_KEY=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   export FSVC_API_KEY
-  API_KEYS="admin:$FSVC_API_KEY" DISABLE_RATE_LIMITER=true ENABLE_PROFILING=true \
+  # Every load client comes from 127.0.0.1: one "client" to the per-client body limit.
+  API_KEYS="admin:$FSVC_API_KEY" DISABLE_RATE_LIMITER=true MAX_BODIES_PER_CLIENT=0 \
+    ENABLE_PROFILING=true \
     "$HERE/instance.sh" "$INSTANCE" -- "$bin" --host 127.0.0.1 --port 0 \
     --data-dir "$DATA_DIR/data" >"$log" 2>&1 &
   INSTANCE_PID=$!
@@ -151,7 +155,7 @@ check_server() {
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$BASE_URL/ping")
   if [[ $code != 200 ]]; then
     say "no file-service answers at $BASE_URL/ping (got ${code:-nothing})."
-    say "start one:  scripts/build.sh && ENABLE_PROFILING=true DISABLE_RATE_LIMITER=true build/file-service --port 8080"
+    say "start one:  scripts/build.sh && ENABLE_PROFILING=true DISABLE_RATE_LIMITER=true MAX_BODIES_PER_CLIENT=0 build/file-service --port 8080"
     say "or let the suite start it under a t3 profile:  stress-tests/run.sh ${SCENARIOS[*]} --instance t3-micro"
     say "or point it elsewhere:  BASE_URL=http://HOST:PORT stress-tests/run.sh ..."
     exit 2

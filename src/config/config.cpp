@@ -19,11 +19,14 @@ struct Option {
   std::string_view help;
   std::function<Status(Config&, std::string_view)> set;
   std::function<std::string(const Config&)> show;
+  bool secret = false;  // its value is never shown: not by --help, logs or /debug/pprof/cmdline
 };
 
 Status Invalid(std::string_view flag, std::string_view value, std::string_view why) {
+  // An error message ends up on stderr and in logs, so a secret's value stays out of it.
+  const std::string shown = IsSecretFlag(flag) ? std::string(kRedacted) : std::string(value);
   return Error{Errc::kInvalidArgument,
-               "--" + std::string(flag) + "=" + std::string(value) + ": " + std::string(why)};
+               "--" + std::string(flag) + "=" + shown + ": " + std::string(why)};
 }
 
 template <class T>
@@ -46,7 +49,9 @@ Option Int(std::string_view flag, std::string_view env, std::string_view help, T
           [=](const Config& c) { return std::to_string(c.*field); }};
 }
 
-// Sizes accept a K/M/G suffix (powers of 1024): MAX_UPLOAD_BYTES=512M.
+// Sizes accept a K/M/G suffix (powers of 1024): MAX_UPLOAD_BYTES=512M. They
+// are capped at kMaxSizeSetting so sums such as max_upload_bytes + 1 MiB of
+// multipart framing cannot wrap around.
 Option Size(std::string_view flag, std::string_view env, std::string_view help,
             uint64_t Config::*field) {
   return {flag, env, help,
@@ -64,7 +69,10 @@ Option Size(std::string_view flag, std::string_view env, std::string_view help,
               shift = 30;
             else if (!unit.empty())
               return Invalid(flag, v, "unknown unit (use K, M or G)");
-            if (n > (UINT64_MAX >> shift)) return Invalid(flag, v, "too large");
+            if (n > (kMaxSizeSetting >> shift)) {
+              return Invalid(flag, v,
+                             "too large (at most " + std::to_string(kMaxSizeSetting) + " bytes)");
+            }
             c.*field = n << shift;
             return OkStatus();
           },
@@ -97,11 +105,13 @@ Option Text(std::string_view flag, std::string_view env, std::string_view help,
           [=](const Config& c) { return c.*field; }};
 }
 
-// Text whose value --help must not print (API keys).
+// Text whose value is never printed (API keys, the link secret): --help says
+// only whether it is set.
 Option Secret(std::string_view flag, std::string_view env, std::string_view help,
               std::string Config::*field) {
   Option o = Text(flag, env, help, field);
   o.show = [=](const Config& c) { return std::string((c.*field).empty() ? "" : "(set)"); };
+  o.secret = true;
   return o;
 }
 
@@ -161,8 +171,8 @@ const std::vector<Option>& Options() {
           &Config::max_header_bytes, 1024, 16384),
       Int("link-ttl", "LINK_TTL", "seconds a signed download link stays valid",
           &Config::link_ttl_sec, 1, 7 * 24 * 3600),
-      Text("link-secret", "LINK_SECRET",
-           "HMAC secret for links (default: generated, kept in data dir)", &Config::link_secret),
+      Secret("link-secret", "LINK_SECRET",
+             "HMAC secret for links (default: generated, kept in data dir)", &Config::link_secret),
       Size("url-cache-max-bytes", "URL_CACHE_MAX_BYTES",
            "link cache byte budget (default: from memory)", &Config::url_cache_max_bytes),
       Int("url-cache-max-entries", "URL_CACHE_MAX_ENTRIES",
@@ -237,6 +247,28 @@ void DeriveConnectionLimits(Config& c) {
 }
 
 }  // namespace
+
+bool IsSecretFlag(std::string_view flag) {
+  if (flag.substr(0, 2) == "--") flag.remove_prefix(2);
+  return std::any_of(Options().begin(), Options().end(),
+                     [&](const Option& o) { return o.secret && o.flag == flag; });
+}
+
+std::vector<std::string> RedactArgs(std::vector<std::string> args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string& arg = args[i];
+    if (arg.substr(0, 2) != "--") continue;
+    if (const size_t eq = arg.find('='); eq != std::string::npos) {
+      if (IsSecretFlag(std::string_view(arg).substr(0, eq))) {
+        arg = arg.substr(0, eq + 1) + std::string(kRedacted);
+      }
+    } else if (IsSecretFlag(arg) && i + 1 < args.size()) {
+      // "--flag value": ParseConfig takes the next word as the value, whatever it is.
+      args[++i] = std::string(kRedacted);
+    }
+  }
+  return args;
+}
 
 Result<ParsedConfig> ParseConfig(const std::vector<std::string>& args,
                                  const std::map<std::string, std::string>& env,

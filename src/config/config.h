@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "platform/cgroup.h"
@@ -101,6 +102,19 @@ Result<ParsedConfig> ParseConfig(const std::vector<std::string>& args,
 
 // The --help text: every flag, its variable, and its current/derived default.
 std::string ConfigHelp(const Config& defaults);
+
+// Secrets (API keys, the link secret) are never shown: --help prints "(set)",
+// and anything that shows a command line passes it through RedactArgs first.
+// `flag` is a flag name, with or without its leading "--".
+bool IsSecretFlag(std::string_view flag);
+inline constexpr std::string_view kRedacted = "(redacted)";
+// `args` with the value of every secret flag replaced by kRedacted, in both
+// the --flag=value and the --flag value forms.
+std::vector<std::string> RedactArgs(std::vector<std::string> args);
+
+// The largest value a size setting may take (4 EiB): sizes are added to
+// (an upload's limit plus its multipart framing), and must not wrap around.
+inline constexpr uint64_t kMaxSizeSetting = uint64_t{1} << 62;
 
 // The environment of this process as a map, for ParseConfig.
 std::map<std::string, std::string> ProcessEnvironment();

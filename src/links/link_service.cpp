@@ -55,7 +55,7 @@ Result<IssuedLink> LinkService::LinkFor(const std::string& path) {
   auto info = store_.Stat(path);
   if (!info) return info.error();
   const int64_t expires_at = UnixNow() + ttl_.count();
-  auto token = signer_.Sign(info->id, expires_at);
+  auto token = signer_.Sign(info->path, info->sha256, expires_at);
   if (!token) return token.error();
   IssuedLink link{"/d/" + *token, expires_at};
   cache_.Put(key, link.url, expires_at, CacheLifetime(ttl_));
@@ -65,7 +65,14 @@ Result<IssuedLink> LinkService::LinkFor(const std::string& path) {
 Result<OpenFile> LinkService::Resolve(std::string_view token) {
   auto claims = signer_.Verify(token, UnixNow());
   if (!claims) return claims.error();
-  return store_.OpenById(claims->file_id);
+  auto file = store_.OpenPath(claims->path);
+  if (!file) return file.error();
+  // The opened blob is the content the row describes, so comparing the row's
+  // hash is comparing the bytes that would be served.
+  if (file->info.sha256 != claims->sha256) {
+    return Error{Errc::kNotFound, "the file has changed since this link was issued"};
+  }
+  return file;
 }
 
 void LinkService::Invalidate(std::string_view path) {

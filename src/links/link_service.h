@@ -3,9 +3,11 @@
 // LinkFor(path) returns a link valid for the configured TTL; the same link is
 // handed out again from the bounded URL cache until shortly before it
 // expires, so a hot path costs neither a metadata lookup nor an HMAC.
-// Resolve(token) verifies a token and opens the file it names (by id, so a
-// renamed-over path does not redirect an old link). A background thread
-// sweeps expired cache entries a few at a time.
+// Resolve(token) verifies a token and serves the file only while its path
+// still holds the exact content the link was issued for (the token carries
+// path and SHA-256): a deleted file, or one replaced by other bytes, is
+// kNotFound, never a different file. A background thread sweeps expired
+// cache entries a few at a time.
 //
 // Invalidation: a changed or deleted file's cache entry is erased. Deleting a
 // folder advances a generation that is part of every cache key, which drops
@@ -42,7 +44,9 @@ class LinkService {
 
   // kInvalidPath / kNotFound as the store says.
   Result<IssuedLink> LinkFor(const std::string& normalized_path);
-  // kForbidden (forged, malformed), kGone (expired), kNotFound (deleted).
+  // kForbidden (forged, malformed), kGone (expired), kNotFound (deleted, or
+  // the path now holds other content: that link is dead for good, and 404
+  // keeps 410 meaning "expired" only).
   Result<OpenFile> Resolve(std::string_view token);
   // A file's content changed or it was deleted; "folder/" for a folder.
   void Invalidate(std::string_view path);

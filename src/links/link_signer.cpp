@@ -12,22 +12,24 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "util/unique_fd.h"
 
 namespace fsvc {
 namespace {
 
-constexpr std::uint8_t kTokenVersion = 1;
-constexpr std::size_t kClaimBytes = 1 + 8 + 4;  // version, file id, expiry
+// Version 2 binds path and content hash; version 1 tokens (a row id) are
+// refused as malformed, since an id may name another file by now.
+constexpr std::uint8_t kTokenVersion = 2;
+constexpr std::size_t kShaBytes = 32;
+constexpr std::size_t kHeaderBytes = 1 + 4 + kShaBytes;  // version, expiry, content hash
 constexpr std::size_t kMacBytes = 32;
-constexpr std::size_t kTokenBytes = kClaimBytes + kMacBytes;
-static_assert(kTokenBytes % 3 == 0 && kTokenBytes / 3 * 4 == LinkSigner::kTokenLength,
-              "whole base64 groups: one canonical spelling per token, no padding");
+constexpr std::size_t kMinTokenBytes = kHeaderBytes + 1 + kMacBytes;  // non-empty path
+constexpr std::size_t kMaxTokenBytes = kHeaderBytes + LinkSigner::kMaxPathBytes + kMacBytes;
+static_assert((kMaxTokenBytes * 4 + 2) / 3 == LinkSigner::kMaxTokenLength);
 constexpr std::size_t kGeneratedSecretBytes = 32;
 constexpr char kSecretFile[] = "link-secret";
-
-using TokenBytes = std::array<std::uint8_t, kTokenBytes>;
 
 struct MacCtxFree {
   void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
@@ -47,30 +49,53 @@ constexpr std::array<std::int8_t, 256> Base64UrlValues() {
 }
 constexpr auto kBase64UrlValues = Base64UrlValues();
 
-std::string EncodeToken(const TokenBytes& bytes) {
-  std::string out(LinkSigner::kTokenLength, '\0');
-  for (std::size_t i = 0, o = 0; i < bytes.size(); i += 3, o += 4) {
-    const std::uint32_t group = bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
-    for (std::size_t k = 0; k < 4; ++k) out[o + k] = kBase64Url[(group >> (18 - 6 * k)) & 63];
+// Base64url without padding.
+std::string EncodeToken(const std::vector<std::uint8_t>& bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 4 + 2) / 3);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (std::uint8_t b : bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kBase64Url[(acc >> bits) & 63]);
+    }
   }
+  if (bits > 0) out.push_back(kBase64Url[(acc << (6 - bits)) & 63]);
   return out;
 }
 
-bool DecodeToken(std::string_view token, TokenBytes& bytes) {
-  if (token.size() != LinkSigner::kTokenLength) return false;
-  for (std::size_t i = 0, o = 0; i < token.size(); i += 4, o += 3) {
-    std::uint32_t group = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      const std::int8_t v = kBase64UrlValues[static_cast<unsigned char>(token[i + k])];
-      if (v < 0) return false;
-      group = group << 6 | std::uint32_t(v);
+// Accepts only the canonical spelling (the unused low bits of the last
+// character are zero), so one token has exactly one string form.
+bool DecodeToken(std::string_view token, std::vector<std::uint8_t>& bytes) {
+  if (token.size() % 4 == 1) return false;
+  bytes.clear();
+  bytes.reserve(token.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : token) {
+    const std::int8_t v = kBase64UrlValues[static_cast<unsigned char>(c)];
+    if (v < 0) return false;
+    acc = (acc << 6) | std::uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push_back(std::uint8_t(acc >> bits));
     }
-    bytes[o] = std::uint8_t(group >> 16);
-    bytes[o + 1] = std::uint8_t(group >> 8);
-    bytes[o + 2] = std::uint8_t(group);
   }
-  return true;
+  return (acc & ((1u << bits) - 1)) == 0;
 }
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+constexpr char kHexDigits[] = "0123456789abcdef";
 
 Error IoError(std::string what, int err) {
   return Error{Errc::kInternal, what + ": " + std::strerror(err)};
@@ -113,51 +138,69 @@ Result<LinkSigner> LinkSigner::Create(std::string_view secret) {
   return LinkSigner(std::move(mac));
 }
 
-Result<std::string> LinkSigner::Sign(std::int64_t file_id, std::int64_t expires_at) const {
+Result<std::string> LinkSigner::Sign(std::string_view path, std::string_view sha256_hex,
+                                     std::int64_t expires_at) const {
+  if (path.empty() || path.size() > kMaxPathBytes) {
+    return Error{Errc::kInvalidArgument,
+                 "a link needs a path of 1 to " + std::to_string(kMaxPathBytes) + " bytes"};
+  }
+  if (sha256_hex.size() != 2 * kShaBytes) {
+    return Error{Errc::kInvalidArgument, "a link needs the content's SHA-256 in hex"};
+  }
   const auto expiry =
       static_cast<std::uint32_t>(std::clamp<std::int64_t>(expires_at, 0, UINT32_MAX));
-  const auto id = static_cast<std::uint64_t>(file_id);
-  TokenBytes bytes{};
-  bytes[0] = kTokenVersion;
-  for (int i = 0; i < 8; ++i) bytes[1 + i] = std::uint8_t(id >> (56 - 8 * i));
-  for (int i = 0; i < 4; ++i) bytes[9 + i] = std::uint8_t(expiry >> (24 - 8 * i));
-  if (!mac_->Compute(bytes.data(), kClaimBytes, bytes.data() + kClaimBytes)) {
+  std::vector<std::uint8_t> bytes;
+  bytes.reserve(kHeaderBytes + path.size() + kMacBytes);
+  bytes.push_back(kTokenVersion);
+  for (int i = 0; i < 4; ++i) bytes.push_back(std::uint8_t(expiry >> (24 - 8 * i)));
+  for (std::size_t i = 0; i < sha256_hex.size(); i += 2) {
+    const int hi = HexValue(sha256_hex[i]);
+    const int lo = HexValue(sha256_hex[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return Error{Errc::kInvalidArgument, "a link needs the content's SHA-256 in hex"};
+    }
+    bytes.push_back(std::uint8_t(hi << 4 | lo));
+  }
+  bytes.insert(bytes.end(), path.begin(), path.end());
+  const std::size_t claims = bytes.size();
+  bytes.resize(claims + kMacBytes);
+  if (!mac_->Compute(bytes.data(), claims, bytes.data() + claims)) {
     return Error{Errc::kInternal, "HMAC-SHA256 failed"};
   }
   return EncodeToken(bytes);
 }
 
 Result<LinkClaims> LinkSigner::Verify(std::string_view token, std::int64_t now_unix) const {
-  TokenBytes bytes;
-  if (!DecodeToken(token, bytes) || bytes[0] != kTokenVersion) {
+  std::vector<std::uint8_t> bytes;
+  // The length bound comes first: a huge token costs no decoding or MAC.
+  if (token.size() > kMaxTokenLength || !DecodeToken(token, bytes) ||
+      bytes.size() < kMinTokenBytes || bytes[0] != kTokenVersion) {
     return Error{Errc::kForbidden, "malformed link token"};
   }
+  const std::size_t claims = bytes.size() - kMacBytes;
   std::array<std::uint8_t, kMacBytes> expected;
-  if (!mac_->Compute(bytes.data(), kClaimBytes, expected.data())) {
+  if (!mac_->Compute(bytes.data(), claims, expected.data())) {
     return Error{Errc::kInternal, "HMAC-SHA256 failed"};
   }
-  if (CRYPTO_memcmp(expected.data(), bytes.data() + kClaimBytes, kMacBytes) != 0) {
+  if (CRYPTO_memcmp(expected.data(), bytes.data() + claims, kMacBytes) != 0) {
     return Error{Errc::kForbidden, "link signature does not match"};
   }
-  std::uint64_t id = 0;
   std::uint32_t expiry = 0;
-  for (int i = 0; i < 8; ++i) id = id << 8 | bytes[1 + i];
-  for (int i = 0; i < 4; ++i) expiry = expiry << 8 | bytes[9 + i];
-  const LinkClaims claims{static_cast<std::int64_t>(id), expiry};
-  if (claims.expires_at <= now_unix) return Error{Errc::kGone, "link expired"};
-  return claims;
+  for (int i = 0; i < 4; ++i) expiry = expiry << 8 | bytes[1 + i];
+  LinkClaims out;
+  out.expires_at = expiry;
+  out.sha256.reserve(2 * kShaBytes);
+  for (std::size_t i = 5; i < kHeaderBytes; ++i) {
+    out.sha256.push_back(kHexDigits[bytes[i] >> 4]);
+    out.sha256.push_back(kHexDigits[bytes[i] & 15]);
+  }
+  out.path.assign(reinterpret_cast<const char*>(bytes.data()) + kHeaderBytes,
+                  claims - kHeaderBytes);
+  if (out.expires_at <= now_unix) return Error{Errc::kGone, "link expired"};
+  return out;
 }
 
 namespace {
-
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 Result<std::string> ParseSecretFile(const std::string& path, std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);

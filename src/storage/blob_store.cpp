@@ -1,15 +1,19 @@
 #include "storage/blob_store.h"
 
-#include "observability/request_phases.h"
-
+#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdio.h>  // renameat2, RENAME_NOREPLACE
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+
+#include "observability/request_phases.h"
 
 namespace fsvc {
 namespace {
@@ -19,17 +23,29 @@ namespace {
 // hold only 64 MiB of buffers.
 constexpr size_t kWriteBuffer = 64 * 1024;
 
-std::string RandomHex(size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  RAND_bytes(raw.data(), static_cast<int>(raw.size()));
+bool OpenSslRandom(unsigned char* out, size_t size) {
+  return RAND_bytes(out, static_cast<int>(size)) == 1;
+}
+
+std::string Hex(const unsigned char* data, size_t size) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char b : raw) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
+  out.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    out.push_back(kHex[data[i] >> 4]);
+    out.push_back(kHex[data[i] & 15]);
   }
   return out;
+}
+
+// A failing generator must not yield a predictable (all-zero) name: ids
+// are what keeps one upload from landing on another's blob.
+Result<std::string> RandomHex(RandomBytesFn random, size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  if (!random(raw.data(), raw.size())) {
+    return Error{Errc::kInternal, "no random bytes for a file name (RAND_bytes failed)"};
+  }
+  return Hex(raw.data(), raw.size());
 }
 
 Error IoError(std::string_view what, int err) {
@@ -47,6 +63,58 @@ Status FsyncDir(const std::string& dir) {
   return OkStatus();
 }
 
+Result<DiskSpace> SpaceOf(int fd, const std::string& path, uint64_t reserve) {
+  struct statvfs vfs {};
+  const int rc = fd >= 0 ? ::fstatvfs(fd, &vfs) : ::statvfs(path.c_str(), &vfs);
+  if (rc != 0) return IoError("statvfs " + path, errno);
+  return DiskSpace{static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize, reserve};
+}
+
+Status ReserveError(uint64_t free_bytes, uint64_t reserve) {
+  return Error{Errc::kInsufficientStorage,
+               "not enough storage space: " + std::to_string(free_bytes >> 10) + " KiB free, and " +
+                   std::to_string(reserve >> 10) + " KiB are kept in reserve"};
+}
+
+Status CheckSpace(int fd, const std::string& path, uint64_t reserve, uint64_t needed) {
+  if (reserve == 0) return OkStatus();
+  auto space = SpaceOf(fd, path, reserve);
+  if (!space) return space.error();
+  if (space->free_bytes < reserve || space->free_bytes - reserve < needed) {
+    return ReserveError(space->free_bytes, reserve);
+  }
+  return OkStatus();
+}
+
+struct DirCloser {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
+
+// The names in `dir` (not "." or ".."). kNotFound only for ENOENT on `dir`
+// itself; every other failure, including one mid-listing, is kInternal, so a
+// caller never mistakes an unreadable folder for an empty one.
+Result<std::vector<std::string>> ListDir(const std::string& dir) {
+  std::unique_ptr<DIR, DirCloser> d(::opendir(dir.c_str()));
+  if (!d) {
+    const int err = errno;
+    if (err == ENOENT) return Error{Errc::kNotFound, dir + " does not exist"};
+    return Error{Errc::kInternal, "cannot list " + dir + ": " + std::strerror(err)};
+  }
+  std::vector<std::string> names;
+  while (true) {
+    errno = 0;
+    const dirent* e = ::readdir(d.get());
+    if (!e) {
+      if (errno != 0) {
+        return Error{Errc::kInternal, "cannot list " + dir + ": " + std::strerror(errno)};
+      }
+      return names;
+    }
+    const std::string_view name(e->d_name);
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+}
+
 struct EvpCtxDeleter {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
@@ -60,6 +128,9 @@ struct BlobWriter::State {
   std::vector<char> buffer;
   uint64_t size = 0;
   uint64_t max_bytes = 0;
+  uint64_t reserve = 0;
+  uint64_t flushed = 0;
+  uint64_t next_space_check = BlobStore::kSpaceCheckInterval;
 
   Status Flush() {
     ScopedPhase timed(Phase::kDisk);
@@ -72,8 +143,19 @@ struct BlobWriter::State {
       }
       done += static_cast<size_t>(n);
     }
+    flushed += buffer.size();
     buffer.clear();
     return OkStatus();
+  }
+
+  // Called between writes, once per kSpaceCheckInterval (a statvfs per
+  // write would show in the profile): fails when the next interval's bytes
+  // would take free space below the reserve. The final flush in Publish is
+  // not checked: those bytes are already accounted for.
+  Status CheckSpaceForMore() {
+    if (flushed < next_space_check) return OkStatus();
+    next_space_check = flushed + BlobStore::kSpaceCheckInterval;
+    return CheckSpace(fd.get(), temp_path, reserve, BlobStore::kSpaceCheckInterval);
   }
 
   ~State() {
@@ -104,19 +186,22 @@ Status BlobWriter::Write(std::string_view data) {
     data.remove_prefix(take);
     if (s_->buffer.size() == kWriteBuffer) {
       if (auto st = s_->Flush(); !st) return st;
+      if (auto st = s_->CheckSpaceForMore(); !st) return st;
     }
   }
   return OkStatus();
 }
 
-Result<std::unique_ptr<BlobStore>> BlobStore::Open(const std::string& data_dir) {
+Result<std::unique_ptr<BlobStore>> BlobStore::Open(const std::string& data_dir,
+                                                   BlobStoreOptions options) {
   std::error_code ec;
   const std::string root = std::filesystem::absolute(data_dir, ec).lexically_normal().string();
-  for (const char* sub : {"", "/tmp", "/blobs"}) {
+  for (const char* sub : {"", "/tmp"}) {
     std::filesystem::create_directories(root + sub, ec);
     if (ec) return Error{Errc::kInternal, "cannot create " + root + sub + ": " + ec.message()};
   }
-  return std::make_unique<BlobStore>(root);
+  if (!options.random) options.random = &OpenSslRandom;
+  return std::make_unique<BlobStore>(root, options);
 }
 
 std::string BlobStore::BlobPath(std::string_view id) const {
@@ -125,13 +210,21 @@ std::string BlobStore::BlobPath(std::string_view id) const {
   return p;
 }
 
-Result<BlobWriter> BlobStore::NewWriter(uint64_t max_bytes) {
+Result<std::string> BlobStore::NewId() const {
+  return RandomHex(options_.random, 16);
+}
+
+Result<BlobWriter> BlobStore::NewWriter(uint64_t max_bytes, uint64_t declared_size) {
+  if (auto st = CheckReserve(declared_size); !st) return st.error();
+  auto name = NewId();
+  if (!name) return name.error();
   auto s = std::make_unique<BlobWriter::State>();
-  const std::string path = root_ + "/tmp/" + RandomHex(16) + ".part";
+  const std::string path = root_ + "/tmp/" + *name + ".part";
   s->fd = UniqueFd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!s->fd.valid()) return IoError("create temp file", errno);
   s->temp_path = path;
   s->max_bytes = max_bytes;
+  s->reserve = options_.reserve_bytes;
   s->buffer.reserve(kWriteBuffer);
   if (!s->sha || EVP_DigestInit_ex(s->sha.get(), EVP_sha256(), nullptr) != 1) {
     return Error{Errc::kInternal, "cannot initialise SHA-256"};
@@ -139,34 +232,60 @@ Result<BlobWriter> BlobStore::NewWriter(uint64_t max_bytes) {
   return BlobWriter(std::move(s));
 }
 
+namespace {
+
+// rename(2) that fails with EEXIST instead of replacing `to`. Filesystems
+// without RENAME_NOREPLACE get link()+unlink(), which refuses the same way.
+int RenameNoReplace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return -1;
+  if (::link(from.c_str(), to.c_str()) != 0) return -1;
+  ::unlink(from.c_str());
+  return 0;
+}
+
+}  // namespace
+
 Result<PendingBlob> BlobStore::Publish(BlobWriter writer) {
   BlobWriter::State& s = *writer.s_;
   if (auto st = s.Flush(); !st) return st.error();
-  ScopedPhase timed(Phase::kDisk);  // fsync, rename, fsync of the folder
+  ScopedPhase timed(Phase::kDisk);  // fsync, rename, fsync of the folders
   if (::fsync(s.fd.get()) != 0) return IoError("fsync", errno);
   s.fd.reset();
 
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  EVP_DigestFinal_ex(s.sha.get(), md, &md_len);
-  BlobDigest digest{s.size, {}};
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < md_len; ++i) {
-    digest.sha256_hex.push_back(kHex[md[i] >> 4]);
-    digest.sha256_hex.push_back(kHex[md[i] & 15]);
+  if (EVP_DigestFinal_ex(s.sha.get(), md, &md_len) != 1) {
+    return Error{Errc::kInternal, "SHA-256 failed"};
   }
+  BlobDigest digest{s.size, Hex(md, md_len)};
 
-  const std::string id = RandomHex(16);
-  const std::string dir = root_ + "/blobs/" + id.substr(0, 2);
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return IoError("mkdir " + dir, errno);
-  const std::string target = BlobPath(id);
-  if (::rename(s.temp_path.c_str(), target.c_str()) != 0) return IoError("rename", errno);
-  s.temp_path.clear();  // published: the destructor must not delete it
-  if (auto st = FsyncDir(dir); !st) {
-    ::unlink(target.c_str());
-    return st.error();
+  // Two random 128-bit ids colliding means the generator is broken; one
+  // retry covers a freak, a second collision is an error, never an overwrite.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto id = NewId();
+    if (!id) return id.error();
+    const std::string dir = root_ + "/blobs/" + id->substr(0, 2);
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      // The new folder's own entry lives in blobs/: without this fsync a
+      // power cut could lose the folder and with it a committed blob.
+      if (auto st = FsyncDir(root_ + "/blobs"); !st) return st.error();
+    } else if (errno != EEXIST) {
+      return IoError("mkdir " + dir, errno);
+    }
+    const std::string target = BlobPath(*id);
+    if (RenameNoReplace(s.temp_path, target) != 0) {
+      if (errno == EEXIST) continue;
+      return IoError("rename", errno);
+    }
+    s.temp_path.clear();  // published: the destructor must not delete it
+    if (auto st = FsyncDir(dir); !st) {
+      ::unlink(target.c_str());
+      return st.error();
+    }
+    return PendingBlob(this, *id, std::move(digest));
   }
-  return PendingBlob(this, id, std::move(digest));
+  return Error{Errc::kInternal, "a fresh blob id collided twice with an existing blob"};
 }
 
 Result<BlobHandle> BlobStore::OpenBlob(std::string_view id) const {
@@ -191,30 +310,98 @@ void BlobStore::Remove(std::string_view id) {
   ::unlink(BlobPath(id).c_str());
 }
 
-size_t BlobStore::RemoveTempFiles() {
+Result<size_t> BlobStore::RemoveTempFiles() {
+  const std::string tmp = root_ + "/tmp";
+  auto names = ListDir(tmp);
+  if (!names)
+    return names.error().code == Errc::kNotFound ? Result<size_t>(size_t{0}) : names.error();
   size_t removed = 0;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(root_ + "/tmp", ec)) {
-    if (std::filesystem::remove(e.path(), ec)) ++removed;
+  for (const auto& name : *names) {
+    if (::unlink((tmp + "/" + name).c_str()) == 0) ++removed;
   }
   return removed;
 }
 
-std::vector<std::string> BlobStore::ListBlobIds() const {
+Result<std::vector<std::string>> BlobStore::ListBlobIds() const {
+  const std::string blobs = root_ + "/blobs";
+  auto dirs = ListDir(blobs);
+  if (!dirs) return dirs.error();
   std::vector<std::string> ids;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(root_ + "/blobs", ec)) {
-    if (e.is_regular_file(ec)) ids.push_back(e.path().filename().string());
+  for (const auto& name : *dirs) {
+    const std::string sub = blobs + "/" + name;
+    struct stat st {};
+    if (::lstat(sub.c_str(), &st) != 0) return IoError("stat " + sub, errno);
+    if (!S_ISDIR(st.st_mode)) continue;  // not ours: blobs live one level down
+    auto files = ListDir(sub);
+    // Vanishing mid-listing is impossible under the lock: any error counts.
+    if (!files) return Error{Errc::kInternal, files.error().message};
+    for (auto& f : *files) ids.push_back(std::move(f));
   }
   return ids;
 }
 
+Result<bool> BlobStore::BlobExists(std::string_view id) const {
+  struct stat st {};
+  if (::stat(BlobPath(id).c_str(), &st) == 0) return true;
+  if (errno == ENOENT) return false;
+  return Error{Errc::kInternal, "stat " + BlobPath(id) + ": " + std::strerror(errno)};
+}
+
+Status BlobStore::CreateBlobsFolder() {
+  const std::string blobs = root_ + "/blobs";
+  if (::mkdir(blobs.c_str(), 0755) != 0 && errno != EEXIST) return IoError("mkdir " + blobs, errno);
+  return FsyncDir(root_);
+}
+
 Status BlobStore::CheckWritable() const {
-  const std::string probe = root_ + "/tmp/.health-" + RandomHex(4);
-  UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!fd.valid()) return IoError("data folder not writable", errno);
-  ::unlink(probe.c_str());
+  // Probing with a real file cost a create and an unlink per health check;
+  // access(2) and the mount flags answer the same question without writing.
+  for (const std::string& dir : {root_, root_ + "/tmp", root_ + "/blobs"}) {
+    if (::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+      return Error{Errc::kInternal,
+                   "data folder not writable: " + dir + ": " + std::strerror(errno)};
+    }
+  }
+  struct statvfs vfs {};
+  if (::statvfs(root_.c_str(), &vfs) != 0) return IoError("statvfs " + root_, errno);
+  if (vfs.f_flag & ST_RDONLY)
+    return Error{Errc::kInternal, "data folder is on a read-only filesystem"};
   return OkStatus();
+}
+
+Result<DiskSpace> BlobStore::Space() const {
+  return SpaceOf(-1, root_, options_.reserve_bytes);
+}
+
+Status BlobStore::CheckReserve(uint64_t needed) const {
+  return CheckSpace(-1, root_, options_.reserve_bytes, needed);
+}
+
+bool BlobStore::ReleaseSpare() {
+  return ::unlink((root_ + "/spare-space").c_str()) == 0;
+}
+
+void BlobStore::EnsureSpare() {
+  const std::string spare = root_ + "/spare-space";
+  struct stat st {};
+  if (::stat(spare.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) >= kSpareBytes) return;
+  // Only when space is plentiful: on a nearly full disk the spare would take
+  // the very room the next delete needs.
+  auto space = Space();
+  if (!space || space->free_bytes < 2 * kSpareBytes) return;
+  const std::string temp = root_ + "/tmp/spare-space.part";
+  {
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd.valid()) return;
+    // posix_fallocate really allocates (writing zeros where the filesystem
+    // has no fallocate), so the space is ours, not a sparse promise.
+    if (::posix_fallocate(fd.get(), 0, static_cast<off_t>(kSpareBytes)) != 0 ||
+        ::fsync(fd.get()) != 0) {
+      ::unlink(temp.c_str());
+      return;
+    }
+  }
+  if (::rename(temp.c_str(), spare.c_str()) != 0) ::unlink(temp.c_str());
 }
 
 }  // namespace fsvc

@@ -2,12 +2,19 @@
 // partial file.
 //
 // Layout under the data folder: tmp/ holds uploads in progress, blobs/xx/ID
-// holds published contents (ID: 32 random hex digits, xx its first two).
-// A BlobWriter streams into a temp file through a large buffer, hashing
-// SHA-256 on the way; Publish() fsyncs it, renames it into blobs/ and fsyncs
-// the folder. An unpublished writer deletes its temp file when destroyed.
+// holds published contents (ID: 32 random hex digits, xx its first two), and
+// spare-space is a pre-allocated file given back to the filesystem when the
+// disk is full so that deletes (which need a little room in SQLite's WAL)
+// still work. A BlobWriter streams into a temp file through a large buffer,
+// hashing SHA-256 on the way; Publish() fsyncs it, moves it into blobs/
+// without ever replacing an existing blob, and fsyncs every folder it
+// changed. An unpublished writer deletes its temp file when destroyed.
 // Blobs are immutable: an overwrite publishes a new blob, so a reader holding
 // the old one's fd keeps reading consistent bytes.
+//
+// Free-space reserve: uploads are refused (kInsufficientStorage) when they
+// would leave less than reserve_bytes free; a running upload re-checks every
+// kSpaceCheckInterval bytes, so the space overshoot is bounded per upload.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +28,20 @@
 
 namespace fsvc {
 
+// Fills `out` with `size` cryptographically random bytes; false on failure.
+using RandomBytesFn = bool (*)(unsigned char* out, size_t size);
+
+struct BlobStoreOptions {
+  uint64_t reserve_bytes = 0;      // free space uploads must leave untouched
+  RandomBytesFn random = nullptr;  // null: OpenSSL RAND_bytes (tests inject faults)
+};
+
+struct DiskSpace {
+  uint64_t free_bytes = 0;     // available to this (unprivileged) process
+  uint64_t reserve_bytes = 0;  // the configured reserve
+  bool reserve_met() const { return free_bytes >= reserve_bytes; }
+};
+
 struct BlobDigest {
   uint64_t size = 0;
   std::string sha256_hex;
@@ -33,7 +54,9 @@ class BlobWriter {
   ~BlobWriter();
 
   // Appends bytes. kPayloadTooLarge past the writer's limit,
-  // kInsufficientStorage on ENOSPC/EDQUOT/EFBIG, kInternal on other errors.
+  // kInsufficientStorage on ENOSPC/EDQUOT/EFBIG or when the next
+  // kSpaceCheckInterval bytes would eat into the reserve, kInternal on other
+  // errors.
   Status Write(std::string_view data);
   uint64_t size() const;
 
@@ -77,34 +100,63 @@ class PendingBlob {
 
 class BlobStore {
  public:
-  // Creates the folders if needed. kInternal if the folder is unusable.
-  // (Construct through Open: the constructor does no I/O.)
-  static Result<std::unique_ptr<BlobStore>> Open(const std::string& data_dir);
+  static constexpr uint64_t kSpaceCheckInterval = uint64_t{1} << 20;
+  static constexpr uint64_t kSpareBytes = uint64_t{1} << 20;
 
-  Result<BlobWriter> NewWriter(uint64_t max_bytes);
-  // Flushes, fsyncs and renames the writer's file into place. The writer is
-  // spent either way.
+  // Creates the data folder and tmp/ if needed, but not blobs/: whether a
+  // missing blobs/ is a fresh start or a lost volume is for the caller to
+  // decide (see CreateBlobsFolder). kInternal if the folder is unusable.
+  // (Construct through Open: the constructor does no I/O.)
+  static Result<std::unique_ptr<BlobStore>> Open(const std::string& data_dir,
+                                                 BlobStoreOptions options = {});
+
+  // kInsufficientStorage when free space minus `declared_size` (0 when
+  // unknown) is below the reserve.
+  Result<BlobWriter> NewWriter(uint64_t max_bytes, uint64_t declared_size = 0);
+  // Flushes, fsyncs and moves the writer's file into place under a fresh
+  // random id; never replaces an existing blob (a colliding id is retried
+  // once, then kInternal). kInternal if no random id can be drawn. The
+  // writer is spent either way.
   Result<PendingBlob> Publish(BlobWriter writer);
   Result<BlobHandle> OpenBlob(std::string_view id) const;
   // Removes a published blob; a missing blob is not an error.
   void Remove(std::string_view id);
 
-  // Start-up recovery: deletes every leftover temp file (uploads that were
-  // in flight when the process died). Returns how many were removed.
-  size_t RemoveTempFiles();
-  // Every published blob id, for reconciling with the metadata.
-  std::vector<std::string> ListBlobIds() const;
+  // Deletes every temp file in tmp/ (uploads in flight when the process
+  // died or was cut off). Only for the holder of the data folder's lock.
+  // Returns how many were removed; an error if tmp/ cannot be listed.
+  Result<size_t> RemoveTempFiles();
+  // Every published blob id, for reconciling with the metadata. kNotFound
+  // only when blobs/ itself does not exist; any other I/O error is kInternal,
+  // never a shorter list.
+  Result<std::vector<std::string>> ListBlobIds() const;
+  // true/false for a definite answer (false only on ENOENT), else an error.
+  Result<bool> BlobExists(std::string_view id) const;
+  // Creates blobs/ and makes its entry durable.
+  Status CreateBlobsFolder();
 
-  // Writes and deletes a probe file: is the data folder writable now?
+  // No side effects: the folders are writable for us and the filesystem is
+  // not read-only.
   Status CheckWritable() const;
+  Result<DiskSpace> Space() const;
+  // kInsufficientStorage when free space minus `needed` is below the reserve.
+  Status CheckReserve(uint64_t needed) const;
+
+  // The spare file: ReleaseSpare() frees its space (true if there was one);
+  // EnsureSpare() allocates it again when the disk has room to spare.
+  bool ReleaseSpare();
+  void EnsureSpare();
 
   const std::string& root() const { return root_; }
-  explicit BlobStore(std::string root) : root_(std::move(root)) {}
+  BlobStore(std::string root, BlobStoreOptions options)
+      : root_(std::move(root)), options_(options) {}
 
  private:
   std::string BlobPath(std::string_view id) const;
+  Result<std::string> NewId() const;
 
   std::string root_;
+  BlobStoreOptions options_;
 };
 
 }  // namespace fsvc

@@ -1,51 +1,156 @@
 #include "storage/file_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <unordered_set>
 
+#include "platform/signals.h"
 #include "storage/path.h"
 
 namespace fsvc {
+namespace {
+
+// The first line of LOCK names the holder, for the refusal message only:
+// the flock, not the pid, is what excludes (a stale pid is harmless).
+std::string LockHolder(int fd) {
+  char buf[32] = {};
+  const ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+  std::string pid(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  pid.erase(std::find_if(pid.begin(), pid.end(), [](char c) { return c < '0' || c > '9'; }),
+            pid.end());
+  return pid.empty() ? "unknown" : pid;
+}
+
+// LevelDB's LOCK: an exclusive flock held as long as the descriptor is open.
+// flock (unlike fcntl locks) belongs to the open file description, so a
+// second FileStore in the same process is refused too, and closing some
+// other descriptor of the file does not drop it.
+Result<UniqueFd> LockDataDir(const std::string& root) {
+  const std::string path = root + "/LOCK";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) {
+    return Error{Errc::kInternal, "cannot open " + path + ": " + std::strerror(errno)};
+  }
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return Error{Errc::kUnavailable, "data folder " + root +
+                                           " is in use by another file-service (pid " +
+                                           LockHolder(fd.get()) + ")"};
+    }
+    return Error{Errc::kInternal, "cannot lock " + path + ": " + std::strerror(errno)};
+  }
+  // Overwrite in place, then trim: on a full disk the old content's block is
+  // reused, and the pid is only informational, so a failure is not fatal.
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::pwrite(fd.get(), pid.data(), pid.size(), 0) == static_cast<ssize_t>(pid.size())) {
+    (void)::ftruncate(fd.get(), static_cast<off_t>(pid.size()));
+  }
+  return fd;
+}
+
+Error RecoveryError(const Error& e) {
+  return Error{e.code == Errc::kNotFound ? Errc::kInternal : e.code,
+               "start-up recovery aborted, nothing was deleted: " + e.message};
+}
+
+}  // namespace
 
 FileInfo ToFileInfo(const FileRecord& r) {
   return FileInfo{r.id, r.path, r.size, r.sha256, r.content_type, r.created_ms, r.modified_ms};
 }
 
-FileStore::FileStore(std::unique_ptr<BlobStore> blobs, std::unique_ptr<MetadataStore> meta)
-    : blobs_(std::move(blobs)), meta_(std::move(meta)) {}
+FileStore::FileStore(UniqueFd lock, std::unique_ptr<BlobStore> blobs,
+                     std::unique_ptr<MetadataStore> meta)
+    : lock_(std::move(lock)), blobs_(std::move(blobs)), meta_(std::move(meta)) {}
+
+FileStore::~FileStore() {
+  if (exit_hook_ >= 0) RemoveForcedExitHook(exit_hook_);
+  // Only a store that opened fully sweeps tmp/: one whose recovery failed
+  // must leave the folder exactly as it found it. And only the lock holder:
+  // another instance's uploads would be in there otherwise.
+  if (sweep_tmp_on_close_ && lock_.valid()) (void)blobs_->RemoveTempFiles();
+}
 
 Result<std::unique_ptr<FileStore>> FileStore::Open(const Options& options) {
-  auto blobs = BlobStore::Open(options.data_dir);
+  // The lock comes before anything else touches the folder: a second
+  // instance must change nothing, least of all run recovery.
+  std::error_code ec;
+  const std::string root =
+      std::filesystem::absolute(options.data_dir, ec).lexically_normal().string();
+  std::filesystem::create_directories(root, ec);
+  if (ec) return Error{Errc::kInternal, "cannot create " + root + ": " + ec.message()};
+  auto lock = LockDataDir(root);
+  if (!lock) return lock.error();
+
+  // Opening the database needs a little space (WAL index, WAL); on a full
+  // disk the spare provides it, and is taken back below if there is room.
+  auto blobs = BlobStore::Open(root, {options.disk_reserve_bytes, options.random});
   if (!blobs) return blobs.error();
+  (*blobs)->ReleaseSpare();
   auto meta =
       MetadataStore::Open((*blobs)->root() + "/metadata.db", std::max(1, options.read_connections));
   if (!meta) return meta.error();
-  auto store = std::make_unique<FileStore>(std::move(*blobs), std::move(*meta));
+  auto store = std::make_unique<FileStore>(std::move(*lock), std::move(*blobs), std::move(*meta));
   if (auto st = store->Recover(); !st) return st.error();
+  // A WAL left large by a full disk gives its space back here; failing to is
+  // not fatal (the next checkpoint will).
+  (void)store->meta_->Checkpoint();
+  store->blobs_->EnsureSpare();
+  // A forced exit at the end of the shutdown grace runs no destructor; the
+  // hook gives its cut-off uploads the same cleanup as ~FileStore.
+  store->sweep_tmp_on_close_ = true;
+  BlobStore* blobs_ptr = store->blobs_.get();
+  store->exit_hook_ = AddForcedExitHook([blobs_ptr] { (void)blobs_ptr->RemoveTempFiles(); });
   return store;
 }
 
 Status FileStore::Recover() {
-  recovery_.removed_temp_files = blobs_->RemoveTempFiles();
+  // Everything is decided before anything is deleted: an I/O error anywhere
+  // aborts with the data folder exactly as found.
   auto referenced = meta_->AllBlobIds();
-  if (!referenced) return referenced.error();
-  const std::vector<std::string> on_disk = blobs_->ListBlobIds();
-  const std::unordered_set<std::string> disk_set(on_disk.begin(), on_disk.end());
+  if (!referenced) return RecoveryError(referenced.error());
+  auto on_disk = blobs_->ListBlobIds();
+  if (!on_disk) {
+    if (on_disk.error().code != Errc::kNotFound) return RecoveryError(on_disk.error());
+    if (!referenced->empty()) {
+      return Error{Errc::kInternal,
+                   blobs_->root() + "/blobs is missing but the database lists " +
+                       std::to_string(referenced->size()) +
+                       " files: refusing to start rather than forget them (is the volume "
+                       "mounted?)"};
+    }
+    if (auto st = blobs_->CreateBlobsFolder(); !st) return st;
+    on_disk = std::vector<std::string>();
+  }
+  const std::unordered_set<std::string> disk_set(on_disk->begin(), on_disk->end());
   const std::unordered_set<std::string> ref_set(referenced->begin(), referenced->end());
 
+  // Row without blob: only if someone removed files by hand; such a row can
+  // never be served, so it goes, but only on a definite "no such file".
+  std::vector<std::string> dangling;
+  for (const auto& id : *referenced) {
+    if (disk_set.count(id)) continue;
+    auto exists = blobs_->BlobExists(id);
+    if (!exists) return RecoveryError(exists.error());
+    if (!*exists) dangling.push_back(id);
+  }
+
+  auto temps = blobs_->RemoveTempFiles();
+  if (!temps) return RecoveryError(temps.error());
+  recovery_.removed_temp_files = *temps;
   // Blob without row: the process died after rename, before commit (or
   // after an overwrite's commit, before the old blob's removal).
-  for (const auto& id : on_disk) {
+  for (const auto& id : *on_disk) {
     if (!ref_set.count(id)) {
       blobs_->Remove(id);
       ++recovery_.removed_orphan_blobs;
     }
-  }
-  // Row without blob: only if someone removed files by hand; such a row can
-  // never be served, so it goes.
-  std::vector<std::string> dangling;
-  for (const auto& id : *referenced) {
-    if (!disk_set.count(id)) dangling.push_back(id);
   }
   if (!dangling.empty()) {
     if (auto st = meta_->DeleteFilesWithBlobs(dangling); !st) return st;
@@ -54,24 +159,58 @@ Status FileStore::Recover() {
   return OkStatus();
 }
 
+template <class T, class Op>
+Result<T> FileStore::WithSpareOnFull(Op op) {
+  Result<T> result = op();
+  if (!result && result.error().code == Errc::kInsufficientStorage && blobs_->ReleaseSpare()) {
+    result = op();
+  }
+  return result;
+}
+
 Result<FileStore::Committed> FileStore::Commit(PendingBlob blob, const std::string& path,
                                                const std::string& content_type) {
-  FileRecord rec;
-  rec.path = path;
-  rec.blob_id = blob.id();
-  rec.size = blob.digest().size;
-  rec.sha256 = blob.digest().sha256_hex;
-  rec.content_type = content_type;
-  rec.created_ms = rec.modified_ms = NowMillis();
-  auto put = meta_->PutFile(std::move(rec));
-  if (!put) return put.error();  // the pending blob removes itself
-  blob.Keep();
-  const bool created = !put->replaced_blob.has_value();
-  if (put->replaced_blob) {
-    blobs_->Remove(*put->replaced_blob);
-    NotifyChanged(path);
+  std::vector<Staged> one;
+  one.push_back(Staged{std::move(blob), path, content_type});
+  auto done = CommitAll(std::move(one));
+  if (!done) return done.error();
+  return std::move(done->front());
+}
+
+Result<std::vector<FileStore::Committed>> FileStore::CommitAll(std::vector<Staged> staged) {
+  std::unordered_set<std::string_view> seen;
+  for (const auto& s : staged) {
+    if (!seen.insert(s.path).second) {
+      return Error{Errc::kInvalidArgument, "'" + s.path + "' appears more than once in the batch"};
+    }
   }
-  return Committed{ToFileInfo(put->record), created};
+  std::vector<FileRecord> records;
+  records.reserve(staged.size());
+  const int64_t now = NowMillis();
+  for (const auto& s : staged) {
+    FileRecord rec;
+    rec.path = s.path;
+    rec.blob_id = s.blob.id();
+    rec.size = s.blob.digest().size;
+    rec.sha256 = s.blob.digest().sha256_hex;
+    rec.content_type = s.content_type;
+    rec.created_ms = rec.modified_ms = now;
+    records.push_back(std::move(rec));
+  }
+  auto put = meta_->PutFiles(std::move(records));
+  if (!put) return put.error();  // the pending blobs remove themselves
+  std::vector<Committed> out;
+  out.reserve(put->size());
+  for (size_t i = 0; i < put->size(); ++i) {
+    staged[i].blob.Keep();
+    PutResult& r = (*put)[i];
+    if (r.replaced_blob) {
+      blobs_->Remove(*r.replaced_blob);
+      NotifyChanged(staged[i].path);
+    }
+    out.push_back(Committed{ToFileInfo(r.record), !r.replaced_blob.has_value()});
+  }
+  return out;
 }
 
 Result<OpenFile> FileStore::OpenRecord(const std::function<Result<FileRecord>()>& lookup) {
@@ -93,10 +232,6 @@ Result<OpenFile> FileStore::OpenPath(const std::string& path) {
   return OpenRecord([&] { return meta_->GetFile(path); });
 }
 
-Result<OpenFile> FileStore::OpenById(int64_t id) {
-  return OpenRecord([&] { return meta_->GetFileById(id); });
-}
-
 Result<FileInfo> FileStore::Stat(const std::string& path) {
   auto rec = meta_->GetFile(path);
   if (!rec) return rec.error();
@@ -104,23 +239,31 @@ Result<FileInfo> FileStore::Stat(const std::string& path) {
 }
 
 Status FileStore::Delete(const std::string& path) {
-  auto blob = meta_->DeleteFile(path);
+  auto blob = WithSpareOnFull<std::string>([&] { return meta_->DeleteFile(path); });
   if (!blob) return blob.error();
   blobs_->Remove(*blob);
+  blobs_->EnsureSpare();
   NotifyChanged(path);
   return OkStatus();
 }
 
 Result<bool> FileStore::CreateFolder(const std::string& path) {
   if (path.empty()) return false;  // the root always exists
+  // An existing folder is a no-op, full disk or not; a new one is data, and
+  // data is not added to a disk below its reserve.
+  auto exists = meta_->FolderExists(path);
+  if (!exists) return exists.error();
+  if (*exists) return false;
+  if (auto st = blobs_->CheckReserve(0); !st) return st.error();
   return meta_->CreateFolder(path);
 }
 
 Result<size_t> FileStore::DeleteFolder(const std::string& path) {
   if (path.empty()) return Error{Errc::kInvalidArgument, "the root folder cannot be deleted"};
-  auto blobs = meta_->DeleteFolder(path);
+  auto blobs = WithSpareOnFull<std::vector<std::string>>([&] { return meta_->DeleteFolder(path); });
   if (!blobs) return blobs.error();
   for (const auto& id : *blobs) blobs_->Remove(id);
+  blobs_->EnsureSpare();
   // Paths of the removed files are not kept; listeners get the folder prefix.
   NotifyChanged(path + "/");
   return blobs->size();

@@ -8,6 +8,21 @@
 // which Open() removes; no row ever points at a missing blob. Listeners are
 // told of every path whose content changed or vanished (link cache
 // invalidation).
+//
+// One process per data folder: Open() takes an exclusive flock on
+// <data_dir>/LOCK before it looks at anything and holds it for the store's
+// lifetime, so recovery (and the temp-file sweep when the store closes)
+// never deletes another live instance's files.
+//
+// Recovery fails closed: if the blob folder cannot be listed, or a blob's
+// existence cannot be established, Open() fails and deletes nothing. Only a
+// definite ENOENT makes a row dangling, and a missing blobs/ while rows exist
+// (an unmounted volume?) refuses to start.
+//
+// Disk space: uploads and new folders are refused with kInsufficientStorage
+// while free space is below options.disk_reserve_bytes; deletes are never
+// refused and, should SQLite find the disk full, the store gives back a
+// pre-allocated spare file and retries once, so space can always be freed.
 #pragma once
 
 #include <cstdint>
@@ -64,17 +79,32 @@ class FileStore {
   struct Options {
     std::string data_dir;
     int read_connections = 4;
+    // Free space uploads and folder creation must leave (DISK_RESERVE_BYTES).
+    uint64_t disk_reserve_bytes = 0;
+    RandomBytesFn random = nullptr;  // tests only: null is RAND_bytes
   };
-  // Opens (creating) the data folder and database, then recovers from any
-  // crash: temp files, orphan blobs and dangling rows are removed.
+  // Locks the data folder (kUnavailable, naming the holder's pid, if another
+  // process has it), opens (creating) it and the database, then recovers
+  // from any crash: temp files, orphan blobs and dangling rows are removed.
   static Result<std::unique_ptr<FileStore>> Open(const Options& options);
 
-  FileStore(std::unique_ptr<BlobStore> blobs, std::unique_ptr<MetadataStore> meta);
+  // Use Open. `lock` is the held LOCK file.
+  FileStore(UniqueFd lock, std::unique_ptr<BlobStore> blobs, std::unique_ptr<MetadataStore> meta);
+  // Removes every temp file left in tmp/ (uploads cut off at shutdown): the
+  // lock makes them ours alone. Then releases the lock.
+  ~FileStore();
+  FileStore(const FileStore&) = delete;
+  FileStore& operator=(const FileStore&) = delete;
 
   // An upload in three steps: write the bytes, Seal them (durable, but named
   // by no path yet), Commit them under a path. A batch seals every part
   // before it commits any; whatever is not committed vanishes.
-  Result<BlobWriter> BeginUpload(uint64_t max_bytes) { return blobs_->NewWriter(max_bytes); }
+  // kInsufficientStorage when free space minus `declared_size` (the
+  // Content-Length, 0 if unknown) is below the reserve; the writer re-checks
+  // every BlobStore::kSpaceCheckInterval bytes.
+  Result<BlobWriter> BeginUpload(uint64_t max_bytes, uint64_t declared_size = 0) {
+    return blobs_->NewWriter(max_bytes, declared_size);
+  }
   Result<PendingBlob> Seal(BlobWriter upload) { return blobs_->Publish(std::move(upload)); }
   struct Committed {
     FileInfo info;
@@ -84,8 +114,22 @@ class FileStore {
   Result<Committed> Commit(PendingBlob blob, const std::string& path,
                            const std::string& content_type);
 
+  struct Staged {
+    PendingBlob blob;
+    std::string path;  // normalised
+    std::string content_type;
+  };
+  // All or nothing: every entry is committed in one SQLite transaction, or
+  // none is and every staged blob is removed (no blob without its row, no
+  // row of the batch visible). Results are in input order. Two entries
+  // naming the same path are refused up front with kInvalidArgument (which
+  // content should win is the client's mistake, not ours to guess); a path
+  // that conflicts with a folder, or with another entry (a file "a" and a
+  // file "a/b"), is kConflict for the whole batch. An empty batch commits
+  // nothing and returns no results.
+  Result<std::vector<Committed>> CommitAll(std::vector<Staged> staged);
+
   Result<OpenFile> OpenPath(const std::string& path);
-  Result<OpenFile> OpenById(int64_t id);
   Result<FileInfo> Stat(const std::string& path);
   Status Delete(const std::string& path);
 
@@ -96,8 +140,14 @@ class FileStore {
   Result<FolderList> ListFolders(const std::string& folder, const std::string& cursor, int limit);
 
   // Readiness probes: the database answers; the data folder takes writes.
+  // Neither writes anything (health is polled).
   Status CheckDatabase();
+  // Writable for us and not on a read-only mount. A disk below the reserve
+  // is still ready (reads and deletes work); see Space() for that.
   Status CheckDataDir();
+  // Free bytes on the data folder's filesystem and whether the reserve is
+  // met, from statvfs only.
+  Result<DiskSpace> Space() const { return blobs_->Space(); }
   const StoreStats& recovery() const { return recovery_; }
   const std::string& data_dir() const { return blobs_->root(); }
 
@@ -106,9 +156,16 @@ class FileStore {
 
  private:
   Status Recover();
+  // Runs `op`; if it hit a full disk, gives back the spare file and runs it
+  // once more (deletes must be able to free space).
+  template <class T, class Op>
+  Result<T> WithSpareOnFull(Op op);
   void NotifyChanged(std::string_view path);
   Result<OpenFile> OpenRecord(const std::function<Result<FileRecord>()>& lookup);
 
+  UniqueFd lock_;  // declared first: released last
+  int exit_hook_ = -1;
+  bool sweep_tmp_on_close_ = false;  // set once Open() fully succeeded
   std::unique_ptr<BlobStore> blobs_;
   std::unique_ptr<MetadataStore> meta_;
   std::vector<std::function<void(std::string_view)>> listeners_;

@@ -149,10 +149,30 @@ Status MetadataStore::EnsureFoldersLocked(const std::string& folder, int64_t now
 }
 
 Result<PutResult> MetadataStore::PutFile(FileRecord record) {
+  std::vector<FileRecord> one;
+  one.push_back(std::move(record));
+  auto put = PutFiles(std::move(one));
+  if (!put) return put.error();
+  return std::move(put->front());
+}
+
+Result<std::vector<PutResult>> MetadataStore::PutFiles(std::vector<FileRecord> records) {
   ScopedPhase timed(Phase::kMetadata);
   std::lock_guard lock(write_mu_);
   auto tx = sqlite::Transaction::Begin(*writer_);
   if (!tx) return tx.error();
+  std::vector<PutResult> results;
+  results.reserve(records.size());
+  for (auto& record : records) {
+    auto put = PutFileLocked(std::move(record));
+    if (!put) return put.error();  // the transaction rolls back: none of them
+    results.push_back(std::move(*put));
+  }
+  if (auto st = tx->Commit(); !st) return st.error();
+  return results;
+}
+
+Result<PutResult> MetadataStore::PutFileLocked(FileRecord record) {
   const std::string folder(ParentFolder(record.path));
   if (auto st = EnsureFoldersLocked(folder, record.modified_ms); !st) return st.error();
   {
@@ -196,7 +216,6 @@ Result<PutResult> MetadataStore::PutFile(FileRecord record) {
   if (!row) return row.error();
   record.id = upsert->Int(0);
   upsert->Reset();
-  if (auto st = tx->Commit(); !st) return st.error();
   result.record = std::move(record);
   return result;
 }
@@ -359,6 +378,11 @@ Status MetadataStore::DeleteFilesWithBlobs(const std::vector<std::string>& blob_
     if (!done) return done;
   }
   return tx->Commit();
+}
+
+Status MetadataStore::Checkpoint() {
+  std::lock_guard lock(write_mu_);
+  return writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 Status MetadataStore::Ping() {

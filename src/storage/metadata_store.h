@@ -51,6 +51,10 @@ class MetadataStore {
   // Inserts or replaces the file at record.path (id and created_ms are kept on
   // overwrite). Creates ancestor folders.
   Result<PutResult> PutFile(FileRecord record);
+  // PutFile for each record, in order, in one transaction: all or none. A
+  // later record may replace an earlier one's row (its replaced_blob then
+  // names the earlier record's blob).
+  Result<std::vector<PutResult>> PutFiles(std::vector<FileRecord> records);
   Result<FileRecord> GetFile(const std::string& path);
   Result<FileRecord> GetFileById(int64_t id);
   // Removes the row; returns its blob id for the caller to delete.
@@ -74,10 +78,14 @@ class MetadataStore {
   Status DeleteFilesWithBlobs(const std::vector<std::string>& blob_ids);
 
   Status Ping();
+  // Moves the WAL into the database and truncates it, giving its space back
+  // (start-up: a WAL that grew on a full disk must not stay large).
+  Status Checkpoint();
 
  private:
   class ReaderLease;
   Result<ReaderLease> AcquireReader();
+  Result<PutResult> PutFileLocked(FileRecord record);  // inside a transaction
   Status EnsureFoldersLocked(const std::string& folder, int64_t now_ms);
 
   std::mutex write_mu_;

@@ -1,6 +1,24 @@
 #include "storage/sqlite.h"
 
+#include <cerrno>
+
 namespace fsvc::sqlite {
+namespace {
+
+// A full disk must read as 507 whichever statement meets it (an INSERT, the
+// COMMIT that writes the WAL, the fsync), not only the SQLITE_FULL of a step.
+Errc CodeFor(sqlite3* db, int rc) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_FULL) return Errc::kInsufficientStorage;
+  if (primary == SQLITE_IOERR) {
+    const int err = sqlite3_system_errno(db);
+    if (err == ENOSPC || err == EDQUOT) return Errc::kInsufficientStorage;
+  }
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Errc::kUnavailable;
+  return Errc::kInternal;
+}
+
+}  // namespace
 
 void Stmt::Reset() {
   if (s_) {
@@ -69,8 +87,8 @@ Db::~Db() {
 
 Status Db::Exec(const std::string& sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    Error e{Errc::kInternal, std::string("sqlite: ") + (err ? err : "error")};
+  if (const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
+    Error e{CodeFor(db_, rc), std::string("sqlite: ") + (err ? err : sqlite3_errstr(rc))};
     sqlite3_free(err);
     return e;
   }
@@ -91,11 +109,8 @@ Result<Stmt> Db::Prepare(const std::string& sql) {
 }
 
 Error Db::LastError(std::string_view what) const {
-  const int code = sqlite3_errcode(db_);
-  const Errc errc = (code == SQLITE_FULL)                            ? Errc::kInsufficientStorage
-                    : (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? Errc::kUnavailable
-                                                                     : Errc::kInternal;
-  return Error{errc, "sqlite " + std::string(what) + ": " + sqlite3_errmsg(db_)};
+  return Error{CodeFor(db_, sqlite3_extended_errcode(db_)),
+               "sqlite " + std::string(what) + ": " + sqlite3_errmsg(db_)};
 }
 
 Result<Transaction> Transaction::Begin(Db& db) {

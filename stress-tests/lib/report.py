@@ -148,6 +148,57 @@ def charts(doc):
     return "".join(out)
 
 
+def slow_uploaders_section(doc):
+    """The slow scenario's second phase: /ping while request bodies trickle, what the server
+    did with the trickling uploads, RSS growth."""
+    up = (doc.get("extra") or {}).get("slow_uploaders")
+    if not isinstance(up, dict):
+        return ""
+    if "skipped" in up:
+        return "<h3>Slow uploaders</h3><p>skipped: %s</p>" % esc(up["skipped"])
+    lat = doc.get("latency_ms") or {}
+    ping = up.get("ping_ms") or {}
+    chart = bar_chart("slow: /ping with slow readers vs slow uploaders",
+                      [(k, [lat.get(k), ping.get(k)]) for k in ("p50", "p95", "p99", "max")],
+                      ["slow readers", "slow uploaders"], "ms")
+    p99, target = ping.get("p99"), up.get("ping_p99_target_ms")
+    slow_ping = not isinstance(p99, (int, float)) or p99 >= target
+    stored = (up.get("stored") or 0) + (up.get("stored_unverified") or 0)
+    other = ", ".join("%s × %s" % (n, code) for code, n in sorted(up.get("answered_other", {})
+                                                                   .items()))
+    cut = "%d of %d (408: %d, closed without an answer: %d%s)" % (
+        up["cut_off"], up["clients"], up["cut_off_408"], up["cut_off_closed"],
+        ", other answers: " + other if other else "")
+    if up["cut_off"]:
+        cut += "; first after %s s, median %s s" % (num(up.get("first_cut_s")),
+                                                   num(up.get("median_cut_s")))
+    rows = [
+        ("", ["trickling clients", "%d for %s s at %d B/s each: %d PUT /files (declaring %s "
+              "bytes), %d POST /batch-download (declaring %s bytes)" % (
+                  up["clients"], num(up["trickle_s"], "%g"), up["bytes_per_s_each"], up["put"],
+                  up["declared_bytes"]["put"], up["batch_download"],
+                  up["declared_bytes"]["batch"])]),
+        ("fail" if slow_ping else "", ["/ping while bodies trickle",
+                                       "p50 %s, p95 %s, p99 %s (target &lt; %s), max %s ms; "
+                                       "%s req/s, error rate %s" % (
+                                           num(ping.get("p50")), num(ping.get("p95")),
+                                           num(p99), esc(num(target, "%g")), num(ping.get("max")),
+                                           num(up.get("ping_requests_per_sec"), "%.0f"),
+                                           num(up.get("ping_error_rate"), "%.4f"))]),
+        ("", ["cut off by the server", esc(cut) + " &mdash; reported, not checked"]),
+        ("", ["still open at the end", "%d (closed by the client, body unfinished)"
+              % up["still_open_at_end"]]),
+        ("fail" if stored else "", ["stored", "%d (GET of every trickled path after the phase)"
+                                    % stored]),
+        ("", ["RSS growth", "%s MB (from %s MB)" % (num(up.get("rss_growth_mb")),
+                                                    num(up.get("rss_before_mb"), "%.1f"))]),
+    ]
+    if up.get("connect_failed"):
+        rows.append(("warn", ["connects failed", str(up["connect_failed"])]))
+    return ('<h3>Slow uploaders</h3><div class="charts">%s</div>' % chart +
+            table(rows, ["what", "figure"]))
+
+
 def table(rows, header):
     h = "".join("<th>%s</th>" % esc(c) for c in header)
     body = "".join("<tr%s>%s</tr>" % (' class="%s"' % cls if cls else "",
@@ -174,6 +225,8 @@ def scenario_section(doc, out_dir):
             for c in doc["checks"]]
     if rows:
         parts.append("<h3>Checks</h3>" + table(rows, ["check", "value", "limit", "result"]))
+    if s == "slow":
+        parts.append(slow_uploaders_section(doc))
     if cmp:
         parts.append("<h3>Against the baseline</h3><p>%s %s</p>"
                      % (esc(cmp.get("baseline") or ""), esc(cmp.get("note", ""))))
@@ -195,6 +248,8 @@ def scenario_section(doc, out_dir):
                       ["verification", "%d acknowledged, %d files checked, %d lost, %d corrupted"
                        % (v["acknowledged"], v["checked"], v["lost"], v["corrupted"])]))
     for k, val in sorted(doc.get("extra", {}).items()):
+        if s == "slow" and k == "slow_uploaders":
+            continue  # its own table above
         facts.append(("", [esc(k), "<code>%s</code>" % esc(json.dumps(val))]))
     for kind, f in sorted((doc.get("profiles") or {}).items()):
         shown = f

@@ -31,15 +31,17 @@ def git_commit():
         return None
 
 
-def memory_summary(samples, source, load_from=0.0):
+def memory_summary(samples, source, load_from=0.0, load_until=None):
     """samples: [(t, rss_mb, threads)]; the first one is taken before the load starts.
-    The slope is fitted over the samples from `load_from` seconds on."""
+    The slope is fitted over the samples from `load_from` seconds on (up to `load_until`
+    seconds when given)."""
     if not samples:
         return ({"source": source, "baseline_mb": None, "peak_mb": None, "final_mb": None,
                  "growth_mb": None, "slope_mb_per_s": None, "samples": []},
                 {"baseline": None, "peak": None, "final": None})
     mb = [s[1] for s in samples]
-    fitted = [(t, m) for t, m, _ in samples if t >= load_from]
+    fitted = [(t, m) for t, m, _ in samples
+              if t >= load_from and (load_until is None or t <= load_until)]
     slope = stats.slope(fitted)
     thr = [s[2] for s in samples if s[2] is not None]
     memory = {

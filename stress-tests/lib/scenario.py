@@ -12,13 +12,17 @@ Exit status: 0 when the scenario ran and its checks passed, 1 when a check faile
 it could not run.
 Environment: FILE_SIZE_KB (upload, default 100), SOAK_SECONDS (default 900),
 SLOW_SECONDS (window of the slow scenario, default 60), SLOW_FILE_MB (default 50),
-SLOW_RATE (curl --limit-rate, default 100K), BREAK_ERROR_RATE (0.05), BREAK_P95_MS (200),
+SLOW_RATE (curl --limit-rate, default 100K), SLOW_UPLOADERS (trickling request bodies after
+the slow readers, default 100, quick 40), SLOW_UPLOAD_SECONDS (how long they trickle, default
+30, quick 6), SLOW_UPLOAD_P99_MS (the /ping p99 they may cause, default 50 ms both),
+BREAK_ERROR_RATE (0.05), BREAK_P95_MS (200),
 FSVC_PEER_NGINX_URL / _DIR and FSVC_PEER_GO_URL / _DIR (compare; set by run.sh),
 FSVC_API_KEY (sent as a Bearer token by every client of the suite).
 """
 import argparse
 import json
 import os
+import urllib.parse
 import subprocess
 import sys
 import tempfile
@@ -66,6 +70,7 @@ class Context:
         self.stages = PLANS[opts.scenario][1 if opts.quick else 0]
         self.ack_dir = tempfile.mkdtemp(prefix="fsvc-acks-")
         self.size_kb = None  # set by writing scenarios: the size of the files they upload
+        self.steady_until = None  # monotonic time the steady part of the load ends (slow)
 
     def wrk_env(self, **extra):
         env = {"FSVC_RUN_ID": self.opts.run_id, "FSVC_ACK_DIR": self.ack_dir,
@@ -178,9 +183,38 @@ def _combine_steps(steps):
             "stages": steps}
 
 
+def _start_probe(ctx, seconds, k6_env=None):
+    """/ping at 10 connections for `seconds` in a thread; returns (thread, dict that gets
+    "load")."""
+    probe = [(seconds, 10)]
+    probed = {}
+
+    def run_probe():
+        if ctx.opts.loadgen == "k6":
+            probed["load"] = loadgen_k6.run("slow.js", probe, ctx.opts.base_url,
+                                            ctx.opts.results_dir, k6_env)
+        else:
+            probed["load"] = loadgen_wrk.run_stages(ctx.opts.base_url + "/ping", "get.lua", probe,
+                                                    ctx.wrk_env())
+
+    prober = threading.Thread(target=run_probe)
+    prober.start()
+    return prober, probed
+
+
+def _join_probe(prober, probed):
+    prober.join()
+    if "load" not in probed:
+        raise RuntimeError("the /ping probe gave no result")
+    return probed["load"]
+
+
 def run_slow(ctx):
-    """The /ping probe starts first and warms the pool; the RSS baseline is taken after it,
-    so the growth checked is what the slow readers add, as in backpressure-watermarks.md."""
+    """Two phases, each with its own /ping probe (10 connections): slow readers, then slow
+    uploaders. The probe starts first and warms the pool; the RSS baseline is taken after it,
+    so the growth reported is what the slow clients add, as in backpressure-watermarks.md.
+    The scenario's own latency figures are those of the slow-reader phase (what the
+    baselines hold); the slow uploaders' figures are in extra["slow_uploaders"]."""
     seconds, clients = ctx.stages[0]
     size = int(env_num("SLOW_FILE_MB", 50) * 1048576)
     rate = os.environ.get("SLOW_RATE", "100K")
@@ -189,19 +223,7 @@ def run_slow(ctx):
     if status not in (200, 201):
         raise RuntimeError("cannot store the slow scenario's file: %d %s" % (status, body[:200]))
     warmup = 2
-    probe = [(seconds + warmup, 10)]
-    probed = {}
-
-    def run_probe():
-        if ctx.opts.loadgen == "k6":
-            probed["load"] = loadgen_k6.run("slow.js", probe, ctx.opts.base_url,
-                                            ctx.opts.results_dir)
-        else:
-            probed["load"] = loadgen_wrk.run_stages(ctx.opts.base_url + "/ping", "get.lua", probe,
-                                                    ctx.wrk_env())
-
-    prober = threading.Thread(target=run_probe)
-    prober.start()
+    prober, probed = _start_probe(ctx, seconds + warmup)
     time.sleep(warmup)
     before = ctx.service.memory_now()
     url = "%s/files/%s" % (ctx.opts.base_url, path)
@@ -230,16 +252,101 @@ def run_slow(ctx):
             still_reading += 1
         else:
             dropped += 1
-    prober.join()
-    if "load" not in probed:
-        raise RuntimeError("the /ping probe gave no result")
+    load = _join_probe(prober, probed)
     growth = round((peak - before[1]) / 1048576, 2) if before else None
-    return probed["load"], {
+    extra = {
         "clients": int(clients), "file_mb": size / 1048576, "rate": rate, "window_s": seconds,
         "completed": completed, "still_reading": still_reading, "dropped": dropped,
         "min_received_mb": round(min(received) / 1048576, 2),
         "expected_received_mb": round(seconds * _rate_bytes(rate) / 1048576, 2),
         "rss_growth_slow_readers_mb": growth, "ping_p99_target_ms": 20}
+    # The memory slope (a steady-state figure the baselines hold) is fitted over the slow
+    # readers; the slow uploaders' threads are new memory by design, reported as their growth.
+    ctx.steady_until = time.monotonic()
+    extra["slow_uploaders"] = _slow_uploaders(ctx)
+    return load, extra
+
+
+def slow_upload_plan(quick):
+    """(clients, seconds) of the slow-uploader phase."""
+    return (int(env_num("SLOW_UPLOADERS", 40 if quick else 100)),
+            env_num("SLOW_UPLOAD_SECONDS", 6 if quick else 30))
+
+
+SLOW_UPLOAD_WARMUP = 1
+SLOW_UPLOAD_BYTES = 4  # body bytes per client per second: far below MIN_BODY_RATE (1 KiB/s)
+SLOW_UPLOAD_BATCH_SHARE = 0.2
+
+
+def _slow_uploaders(ctx):
+    """N clients trickle request bodies (stress-tests/lib/conn_storm.py slowbody) while the
+    probe measures /ping: most PUT /files/<folder>/trickle/<i> declaring 1 MiB, a fifth
+    POST /batch-download declaring 64 KiB, 4 bytes a second each. A server with a minimum
+    body rate (MIN_BODY_RATE over BODY_RATE_WINDOW) cuts them off with 408; one without
+    keeps them until they stop by themselves. Either way none may be stored."""
+    clients, seconds = slow_upload_plan(ctx.opts.quick)
+    target = env_num("SLOW_UPLOAD_P99_MS", 50)
+    host = urllib.parse.urlsplit(ctx.opts.base_url).hostname
+    if host not in ("127.0.0.1", "localhost") or clients <= 0:
+        return {"skipped": "conn_storm.py trickles bodies to 127.0.0.1 only" if clients > 0
+                else "SLOW_UPLOADERS=0", "clients": clients, "trickle_s": seconds}
+    has_batch = ctx.service.has_route("POST", "/batch-download", b'{"paths":[]}')
+    share = SLOW_UPLOAD_BATCH_SHARE if has_batch else 0.0
+    prefix = ctx.folder + "/trickle"
+    prober, probed = _start_probe(ctx, seconds + SLOW_UPLOAD_WARMUP,
+                                  {"SLOW_PHASE": "uploaders", "PING_P99_MS": target})
+    time.sleep(SLOW_UPLOAD_WARMUP)
+    before = ctx.service.memory_now()
+    port = urllib.parse.urlsplit(ctx.opts.base_url).port or 80
+    storm = subprocess.Popen(
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                      "conn_storm.py"), "slowbody", "--port", str(port),
+         "--conns", str(clients), "--duration", str(seconds), "--interval", "1",
+         "--bytes", str(SLOW_UPLOAD_BYTES), "--batch-share", str(share), "--prefix", prefix],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = before[1] if before else None
+    deadline = time.monotonic() + seconds + 30
+    while storm.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = ctx.service.memory_now()
+        if now and peak is not None:
+            peak = max(peak, now[1])
+    if storm.poll() is None:
+        storm.kill()
+    out, err = storm.communicate()
+    load = _join_probe(prober, probed)
+    try:
+        crowd = json.loads(out)
+    except ValueError:
+        raise RuntimeError("conn_storm.py slowbody gave no result (exit %s): %s"
+                           % (storm.returncode, err[-400:]))
+    # Not one trickled body may have become a file.
+    stored, unknown = [], 0
+    for i in range(clients):
+        st, _, _ = ctx.service.request("GET", "/files/" + urllib.parse.quote("%s/%d" % (prefix, i)),
+                                       timeout=10)
+        if st == 200:
+            stored.append(i)
+        elif st != 404:
+            unknown += 1
+    lat = load["latency_ms"] or {}
+    return {
+        "clients": clients, "put": crowd["put"], "batch_download": crowd["batch"],
+        "trickle_s": seconds, "bytes_per_s_each": SLOW_UPLOAD_BYTES,
+        "declared_bytes": crowd["declared_bytes"],
+        "cut_off": crowd["cut_off"], "cut_off_408": crowd["cut_off_408"],
+        "cut_off_closed": crowd["cut_off_closed"], "answered_other": crowd["answered_other"],
+        "cut_off_put": crowd["cut_off_put"], "cut_off_batch": crowd["cut_off_batch"],
+        "first_cut_s": crowd["first_cut_s"], "median_cut_s": crowd["median_cut_s"],
+        "still_open_at_end": crowd["still_open"], "connect_failed": crowd["connect_failed"],
+        "stored": len(stored), "stored_unverified": unknown,
+        "ping_ms": {k: lat.get(k) for k in ("p50", "p95", "p99", "max")},
+        "ping_requests": load["throughput"]["requests"],
+        "ping_requests_per_sec": load["throughput"]["requests_per_sec"],
+        "ping_error_rate": load["errors"]["rate"], "ping_p99_target_ms": target,
+        "rss_before_mb": round(before[1] / 1048576, 2) if before else None,
+        "rss_growth_mb": round((peak - before[1]) / 1048576, 2) if before else None,
+    }
 
 
 def _rate_bytes(rate):
@@ -318,6 +425,17 @@ def make_checks(name, load, memory, verification, extra):
         growth = extra["rss_growth_slow_readers_mb"]
         add("RSS growth MB with slow readers", growth is not None and growth < 5, growth, "< 5")
         add("slow readers dropped by the server", extra["dropped"] == 0, extra["dropped"], "== 0")
+    up = extra.get("slow_uploaders") if name == "slow" else None
+    if up and "skipped" not in up:
+        # How many the server cut off is reported, not checked: only a server with a minimum
+        # body rate cuts them off, and only after BODY_RATE_WINDOW (10 s by default).
+        p99 = up["ping_ms"]["p99"]
+        add("ping p99 ms while bodies trickle", p99 is not None and p99 < up["ping_p99_target_ms"],
+            p99, "< %g" % up["ping_p99_target_ms"])
+        add("ping error rate while bodies trickle", up["ping_error_rate"] <= 0.05,
+            up["ping_error_rate"], "<= 0.05")
+        bad = up["stored"] + up["stored_unverified"]
+        add("trickling uploads stored", bad == 0, bad, "== 0")
     return checks
 
 
@@ -332,8 +450,11 @@ def run(opts):
         total = sum(s for s, _ in ctx.stages)
         if opts.scenario == "compare":
             total = total * 3
+        if opts.scenario == "slow":  # its probe's warm-up, then the slow uploaders
+            total += 2 + SLOW_UPLOAD_WARMUP + slow_upload_plan(opts.quick)[1]
         mon = Monitor(svc, opts.scenario, int(total))
         prof = ProfileCollector(svc, opts.scenario, opts.profiles_dir)
+        t_mon = time.monotonic()
         mon.start()
         prof.start(total if opts.scenario != "compare" else total / 3,
                    cpu=opts.scenario != "slow")
@@ -348,8 +469,12 @@ def run(opts):
         verification = ctx.verify_writes(load) if ctx.size_kb else None
     finally:
         svc.delete_folder(ctx.root)
-    # The slope is fitted after the first tenth of the run, once the ramp has filled the pools.
-    memory, threads = result.memory_summary(samples, source, load_from=0.1 * load_seconds)
+    # The slope is fitted after the first tenth of the run, once the ramp has filled the pools
+    # (slow: over its slow-reader phase only).
+    steady = ctx.steady_until - t_mon if ctx.steady_until else None
+    memory, threads = result.memory_summary(samples, source,
+                                            load_from=0.1 * (steady or load_seconds),
+                                            load_until=steady)
     checks = make_checks(opts.scenario, load, memory, verification, extra)
     doc = result.build(opts.scenario, opts, load, memory, threads, verification,
                        {"before": before, "after": after,

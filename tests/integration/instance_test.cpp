@@ -197,6 +197,7 @@ TEST_F(ComposeFile, EachProfileMatchesTheTable) {
     const auto env = Environment(s);
     EXPECT_EQ(env.at("ENABLE_PROFILING"), "true");
     EXPECT_EQ(env.at("DISABLE_RATE_LIMITER"), "true");
+    EXPECT_EQ(env.at("MAX_BODIES_PER_CLIENT"), "0");
     EXPECT_EQ(env.at("AUTH"), "off");
     EXPECT_EQ(env.at("PORT"), "8080");
     EXPECT_EQ(env.at("DATA_DIR"), "/data");

@@ -11,12 +11,6 @@
 namespace fsvc::testing {
 namespace {
 
-std::string LinkUrl(httplib::Client& c, const std::string& path) {
-  auto res = c.Get("/download?path=" + path);
-  if (!res || res->status != 200) return "<" + (res ? res->body : std::string("no answer")) + ">";
-  return Json(res)["url"].get<std::string>();
-}
-
 TEST(LinksTest, LinkServesTheFileWithRangeAndEtag) {
   ServerProcess server;
   ASSERT_TRUE(server.Start()) << server.Stderr();

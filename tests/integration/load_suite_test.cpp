@@ -105,7 +105,9 @@ class LoadSuite : public ::testing::Test {
 
 TEST_F(LoadSuite, QuickRunLeavesSchemaResultsVerifiedUploadsAndAReportWithCharts) {
   ServerProcess::Options options;
-  options.env = {{"DISABLE_RATE_LIMITER", "true"}, {"ENABLE_PROFILING", "true"}};
+  options.env = {{"DISABLE_RATE_LIMITER", "true"},
+                 {"MAX_BODIES_PER_CLIENT", "0"},
+                 {"ENABLE_PROFILING", "true"}};
   ServerProcess server(options);
   ASSERT_TRUE(server.Start()) << server.Stderr();
   TempDir out;

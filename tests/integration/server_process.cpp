@@ -60,9 +60,10 @@ bool ServerProcess::Start() {
   argv.push_back("--host=127.0.0.1");
   argv.push_back("--port=0");
   argv.push_back("--data-dir=" + data_dir_);
-  // Tests send bursts far above a client's fair share; the limiter's own
-  // tests turn it back on (a later flag wins).
+  // Tests send bursts far above a client's fair share, all from 127.0.0.1;
+  // the limiters' own tests turn them back on (a later flag wins).
   argv.push_back("--disable-rate-limiter=true");
+  argv.push_back("--max-bodies-per-client=0");
   // Access control is off unless a test turns it on (auth_test).
   argv.push_back("--auth=off");
   for (const auto& a : options_.args) argv.push_back(a);

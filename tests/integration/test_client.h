@@ -23,6 +23,13 @@ inline std::string ErrorCode(const httplib::Result& r) {
   return j["error"]["code"].get<std::string>();
 }
 
+// The "/d/<token>" URL of a signed link to `path`, or "<body>" on failure.
+inline std::string LinkUrl(httplib::Client& c, const std::string& path) {
+  auto res = c.Get("/download?path=" + path);
+  if (!res || res->status != 200) return "<" + (res ? res->body : std::string("no answer")) + ">";
+  return Json(res)["url"].get<std::string>();
+}
+
 std::string Sha256Hex(const std::string& data);
 
 }  // namespace fsvc::testing

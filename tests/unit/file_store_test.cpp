@@ -4,8 +4,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 namespace fsvc {
 namespace {
@@ -31,11 +34,23 @@ class FileStoreTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
   }
-  Result<FileStore::Committed> Put(const std::string& path, const std::string& content) {
+  // Reopens with other options (the current store is closed first: the
+  // data folder admits one store at a time).
+  void ReopenWith(FileStore::Options options) {
+    store_.reset();
+    options.data_dir = dir_.string();
+    auto s = FileStore::Open(options);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(*s);
+  }
+  Result<PendingBlob> Stage(const std::string& content) {
     auto w = store_->BeginUpload(1 << 20);
     if (!w) return w.error();
     if (auto st = w->Write(content); !st) return st.error();
-    auto sealed = store_->Seal(std::move(*w));
+    return store_->Seal(std::move(*w));
+  }
+  Result<FileStore::Committed> Put(const std::string& path, const std::string& content) {
+    auto sealed = Stage(content);
     if (!sealed) return sealed.error();
     return store_->Commit(std::move(*sealed), path, "text/plain");
   }
@@ -162,6 +177,228 @@ TEST_F(FileStoreTest, FileSizeLimitBecomesInsufficientStorage) {
   EXPECT_EQ(sealed.error().code, Errc::kInsufficientStorage);
   w = store_->BeginUpload(1);        // drops the failed writer
   EXPECT_EQ(CountFiles("tmp"), 1u);  // only the new, empty one
+}
+
+TEST_F(FileStoreTest, SecondStoreOnTheSameFolderIsRefusedAndTouchesNothing) {
+  ASSERT_TRUE(Put("a", "first").ok());
+  auto in_flight = store_->BeginUpload(1 << 20);
+  ASSERT_TRUE(in_flight.ok());
+  ASSERT_TRUE(in_flight->Write("still uploading").ok());
+  ASSERT_EQ(CountFiles("tmp"), 1u);
+
+  auto second = FileStore::Open({dir_.string(), 1});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, Errc::kUnavailable);
+  EXPECT_NE(second.error().message.find("is in use by another file-service (pid " +
+                                        std::to_string(::getpid()) + ")"),
+            std::string::npos)
+      << second.error().message;
+  EXPECT_EQ(CountFiles("tmp"), 1u) << "the second store's recovery ran";
+  EXPECT_EQ(Read("a"), "first");
+}
+
+TEST_F(FileStoreTest, LockIsReleasedWhenTheStoreCloses) {
+  store_.reset();
+  auto again = FileStore::Open({dir_.string(), 1});
+  ASSERT_TRUE(again.ok()) << again.error().message;
+}
+
+TEST_F(FileStoreTest, UnlistableBlobFolderAbortsRecoveryAndDeletesNothing) {
+  ASSERT_TRUE(Put("d/one", "1").ok());
+  ASSERT_TRUE(Put("d/two", "2").ok());
+  store_.reset();
+  const fs::path blobs = dir_ / "blobs";
+  const fs::path aside = dir_ / "blobs.aside";
+  fs::rename(blobs, aside);
+  std::ofstream(dir_ / "tmp" / "inflight.part") << "partial";
+
+  // Root is not stopped by permissions, so make the folder unlistable by
+  // what it is: a regular file, then a dangling symlink.
+  std::ofstream(blobs) << "not a folder";
+  auto as_file = FileStore::Open({dir_.string(), 1});
+  ASSERT_FALSE(as_file.ok());
+  EXPECT_NE(as_file.error().message.find("nothing was deleted"), std::string::npos)
+      << as_file.error().message;
+  fs::remove(blobs);
+  fs::create_directory_symlink(dir_ / "no-such-volume", blobs);
+  auto dangling = FileStore::Open({dir_.string(), 1});
+  ASSERT_FALSE(dangling.ok());
+  fs::remove(blobs);
+
+  // Missing entirely while rows exist: refuse, rather than drop the rows.
+  auto missing = FileStore::Open({dir_.string(), 1});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("lists 2 files"), std::string::npos)
+      << missing.error().message;
+  EXPECT_FALSE(fs::exists(blobs)) << "a missing blobs/ must not be recreated over rows";
+
+  // A blob's own folder unreadable (a file where blobs/xx should be).
+  fs::rename(aside, blobs);
+  const fs::path sub = *fs::directory_iterator(blobs);
+  const fs::path sub_aside = dir_ / "sub.aside";
+  fs::rename(sub, sub_aside);
+  std::ofstream(sub) << "not a folder";
+  auto sub_file = FileStore::Open({dir_.string(), 1});
+  ASSERT_FALSE(sub_file.ok());
+  fs::remove(sub);
+  fs::rename(sub_aside, sub);
+
+  EXPECT_EQ(CountFiles("tmp"), 1u);
+  Reopen();  // restored: everything is still there
+  EXPECT_EQ(store_->recovery().removed_dangling_rows, 0u);
+  EXPECT_EQ(store_->recovery().removed_orphan_blobs, 0u);
+  EXPECT_EQ(Read("d/one"), "1");
+  EXPECT_EQ(Read("d/two"), "2");
+}
+
+TEST_F(FileStoreTest, FreshFolderWithoutBlobsStarts) {
+  store_.reset();
+  fs::remove_all(dir_);
+  Reopen();
+  EXPECT_TRUE(fs::is_directory(dir_ / "blobs"));
+  ASSERT_TRUE(Put("x", "y").ok());
+}
+
+bool FailingRandom(unsigned char*, size_t) {
+  return false;
+}
+bool ConstantRandom(unsigned char* out, size_t size) {
+  std::memset(out, 0x5a, size);
+  return true;
+}
+
+TEST_F(FileStoreTest, FailingRandomSourceIsAnError) {
+  FileStore::Options options;
+  options.random = &FailingRandom;
+  ReopenWith(options);
+  auto w = store_->BeginUpload(1 << 20);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code, Errc::kInternal);
+  EXPECT_NE(w.error().message.find("RAND_bytes"), std::string::npos);
+  EXPECT_EQ(CountFiles("tmp"), 0u);
+  EXPECT_EQ(CountFiles("blobs"), 0u);
+}
+
+TEST_F(FileStoreTest, PublishNeverReplacesAnExistingBlob) {
+  // Every id the same: the second upload's blob would land on the first's.
+  FileStore::Options options;
+  options.random = &ConstantRandom;
+  ReopenWith(options);
+  ASSERT_TRUE(Put("first", "original bytes").ok());
+  auto second = Put("second", "intruder");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, Errc::kInternal);
+  EXPECT_EQ(Read("first"), "original bytes");
+  EXPECT_EQ(store_->Stat("second").error().code, Errc::kNotFound);
+  EXPECT_EQ(CountFiles("blobs"), 1u);
+  EXPECT_EQ(CountFiles("tmp"), 0u);
+}
+
+TEST_F(FileStoreTest, CommitAllIsAllOrNothing) {
+  ASSERT_TRUE(store_->CreateFolder("taken").ok());
+  ASSERT_TRUE(Put("keep", "old").ok());
+  auto batch = [&](std::vector<std::pair<std::string, std::string>> files) {
+    std::vector<FileStore::Staged> staged;
+    for (auto& [path, content] : files) {
+      auto blob = Stage(content);
+      EXPECT_TRUE(blob.ok());
+      staged.push_back(FileStore::Staged{std::move(*blob), path, "text/plain"});
+    }
+    return store_->CommitAll(std::move(staged));
+  };
+  // The second entry conflicts with a folder: the first must not stay.
+  auto conflict = batch({{"keep", "new"}, {"first.txt", "1"}, {"taken", "2"}});
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().code, Errc::kConflict);
+  EXPECT_EQ(store_->Stat("first.txt").error().code, Errc::kNotFound);
+  EXPECT_EQ(Read("keep"), "old");
+  EXPECT_EQ(CountFiles("blobs"), 1u) << "a staged blob outlived its failed batch";
+
+  auto dup = batch({{"d/x", "1"}, {"d/x", "2"}});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(store_->Stat("d/x").error().code, Errc::kNotFound);
+  EXPECT_EQ(CountFiles("blobs"), 1u);
+
+  auto file_then_child = batch({{"f", "1"}, {"f/child", "2"}});
+  ASSERT_FALSE(file_then_child.ok());
+  EXPECT_EQ(file_then_child.error().code, Errc::kConflict);
+  EXPECT_EQ(store_->Stat("f").error().code, Errc::kNotFound);
+  EXPECT_EQ(CountFiles("blobs"), 1u);
+
+  auto ok = batch({{"keep", "new"}, {"b/one", "1"}});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  ASSERT_EQ(ok->size(), 2u);
+  EXPECT_FALSE((*ok)[0].created);
+  EXPECT_TRUE((*ok)[1].created);
+  EXPECT_EQ((*ok)[1].info.path, "b/one");
+  EXPECT_EQ(Read("keep"), "new");
+  EXPECT_EQ(Read("b/one"), "1");
+  EXPECT_EQ(CountFiles("blobs"), 2u);
+  EXPECT_TRUE(batch({})->empty());
+}
+
+TEST_F(FileStoreTest, ReserveRefusesUploadsAndNewFoldersButNotDeletes) {
+  ASSERT_TRUE(Put("f", "x").ok());
+  ASSERT_TRUE(store_->CreateFolder("old").ok());
+  FileStore::Options options;
+  options.disk_reserve_bytes = uint64_t{1} << 60;  // more than any disk has
+  ReopenWith(options);
+  auto space = store_->Space();
+  ASSERT_TRUE(space.ok());
+  EXPECT_GT(space->free_bytes, 0u);
+  EXPECT_FALSE(space->reserve_met());
+  auto w = store_->BeginUpload(1 << 20);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code, Errc::kInsufficientStorage);
+  auto folder = store_->CreateFolder("new");
+  ASSERT_FALSE(folder.ok());
+  EXPECT_EQ(folder.error().code, Errc::kInsufficientStorage);
+  EXPECT_FALSE(*store_->CreateFolder("old"));  // already there: still fine
+  EXPECT_TRUE(store_->Delete("f").ok());
+  EXPECT_TRUE(store_->CheckDataDir().ok()) << "below the reserve is still ready";
+}
+
+TEST_F(FileStoreTest, RunningUploadStopsBeforeEatingTheReserve) {
+  auto space = store_->Space();
+  ASSERT_TRUE(space.ok());
+  const uint64_t room = 3 * BlobStore::kSpaceCheckInterval;
+  FileStore::Options options;
+  options.disk_reserve_bytes = space->free_bytes - room;
+  ReopenWith(options);
+  auto w = store_->BeginUpload(uint64_t{1} << 30);
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  // Declared larger than the room: refused before a byte is written.
+  auto declared = store_->BeginUpload(uint64_t{1} << 30, 2 * room);
+  ASSERT_FALSE(declared.ok());
+  EXPECT_EQ(declared.error().code, Errc::kInsufficientStorage);
+  const std::string chunk(64 * 1024, 'r');
+  Status st = OkStatus();
+  uint64_t written = 0;
+  while (st.ok() && written < 4 * room) {
+    st = w->Write(chunk);
+    written += chunk.size();
+  }
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, Errc::kInsufficientStorage);
+  EXPECT_LE(written, room + BlobStore::kSpaceCheckInterval);
+}
+
+TEST_F(FileStoreTest, HealthCheckWritesNothing) {
+  const auto before = fs::last_write_time(dir_ / "tmp");
+  ::usleep(20 * 1000);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(store_->CheckDataDir().ok());
+  EXPECT_EQ(fs::last_write_time(dir_ / "tmp"), before);
+  EXPECT_EQ(CountFiles("tmp"), 0u);
+}
+
+TEST_F(FileStoreTest, ClosingRemovesCutOffUploads) {
+  auto w = store_->BeginUpload(1 << 20);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(w->Write("cut off by shutdown").ok());
+  ASSERT_EQ(CountFiles("tmp"), 1u);
+  store_.reset();  // the writer outlives the store, as a stuck handler would
+  EXPECT_EQ(CountFiles("tmp"), 0u);
 }
 
 }  // namespace

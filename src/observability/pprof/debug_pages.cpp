@@ -1,11 +1,15 @@
 #include "observability/pprof/debug_pages.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
+#include "config/config.h"
 #include "observability/pprof/symbolizer.h"
 
 namespace fsvc::pprof {
@@ -47,9 +51,21 @@ HttpBody CmdlinePage() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   std::ostringstream out;
   out << in.rdbuf();
-  std::string cmdline = out.str();
-  // The kernel ends every argument with NUL; Go separates them, so drop the last.
-  if (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
+  const std::string raw = out.str();
+  // The kernel ends every argument with NUL.
+  std::vector<std::string> args;
+  for (size_t start = 0; start < raw.size();) {
+    const size_t end = std::min(raw.find('\0', start), raw.size());
+    args.emplace_back(raw, start, end - start);
+    start = end + 1;
+  }
+  // Secrets may be given as flags; the page shows that they were, not what they are.
+  args = RedactArgs(std::move(args));
+  std::string cmdline;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i > 0) cmdline += '\0';  // Go separates arguments, so none after the last
+    cmdline += args[i];
+  }
   return {cmdline, "text/plain; charset=utf-8", ""};
 }
 
