@@ -3,7 +3,8 @@
 # Idempotent and non-interactive: packages already present are skipped, so a
 # second run costs one dpkg query.
 #   install-deps.sh          build + run the service
-#   install-deps.sh --test   also what the test suite, fuzzers and load tools use
+#   install-deps.sh --test   also what the test suite, fuzzers and load tools use,
+#                            and tools/ (npm: Docker lints, OpenAPI validator)
 set -euo pipefail
 
 build_pkgs=(
@@ -34,13 +35,25 @@ done
 if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null; then missing+=(npm); fi
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#want[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
 fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done"
+# The test tools from the npm registry (Docker lints, the OpenAPI validator),
+# exactly as tools/package-lock.json pins them; again only when the lock file
+# changed since the last install.
+if [[ "${1:-}" == "--test" ]]; then
+  tools=$(cd "$(dirname "$0")/.." && pwd)/tools
+  stamp=$tools/node_modules/.installed-from-lock
+  if ! cmp -s "$tools/package-lock.json" "$stamp"; then
+    echo "install-deps: installing tools/ (npm ci)"
+    npm ci --prefix "$tools" --prefer-offline --no-audit --no-fund --loglevel=error
+    cp "$tools/package-lock.json" "$stamp"
+  fi
+fi

@@ -13,9 +13,8 @@ cd "$ROOT"
 bin=tools/node_modules/.bin
 
 if [[ ! -x $bin/dockerfilelint || ! -x $bin/dockerfile-utils ]]; then
-  # The first run needs the npm registry (or npm's cache); later ones none.
-  echo "lint-docker: installing tools/ (npm ci)"
-  npm ci --prefix tools --prefer-offline --no-audit --no-fund --loglevel=error
+  echo "lint-docker: tools/ is not installed: run scripts/install-deps.sh --test" >&2
+  exit 2
 fi
 
 echo "lint-docker: Dockerfile (dockerfile-utils)"

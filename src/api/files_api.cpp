@@ -63,17 +63,10 @@ Result<StagedForm> ReadUploadForm(const Request& req, FileStore& store, const Co
   return StagedForm{std::move(*staged), std::move(*folder)};
 }
 
-// A staged file with the path and type it is to be committed under.
-struct NamedBlob {
-  PendingBlob blob;
-  std::string path;
-  std::string content_type;
-};
-
 // Every file of an all-or-nothing upload, named; the first failed part or
 // bad name fails them all, before anything is committed.
-Result<std::vector<NamedBlob>> NameAll(StagedForm& form) {
-  std::vector<NamedBlob> named;
+Result<std::vector<FileStore::Staged>> NameAll(StagedForm& form) {
+  std::vector<FileStore::Staged> named;
   named.reserve(form.upload.files.size());
   for (StagedFile& f : form.upload.files) {
     if (f.error) return *f.error;
@@ -105,16 +98,11 @@ void Upload(const Request& req, Response& res, FileStore& store, const Config& c
   if (!form) return SendErrorAndClose(res, form.error());
   auto named = NameAll(*form);
   if (!named) return SendError(res, named.error());
+  // One transaction: every file of the form is stored, or none is.
+  auto done = store.CommitAll(std::move(*named));
+  if (!done) return SendError(res, done.error());
   nlohmann::json files = nlohmann::json::array();
-  for (NamedBlob& n : *named) {
-    auto done = store.Commit(std::move(n.blob), n.path, n.content_type);
-    if (!done) {
-      nlohmann::json body = ErrorJson(done.error());
-      body["files"] = files;  // committed before the failure; they stay
-      return SendJson(res, HttpStatusFor(done.error().code), body);
-    }
-    files.push_back(FileJson(done->info));
-  }
+  for (const FileStore::Committed& c : *done) files.push_back(FileJson(c.info));
   SendJson(res, 201, {{"files", files}});
 }
 

@@ -56,6 +56,13 @@ void RegisterOpsRoutes(HttpServer& server, FileStore& store, const Config& confi
                                   {"limits", LimitsJson(config.limits)},
                                   {"sizing", SizingJson(config)},
                                   {"server", ServerStatsJson(server.Stats())}};
+           // Below the reserve uploads get 507, but reads and deletes still
+           // work: the service stays ready and says why writes fail.
+           if (auto space = store.Space()) {
+             body["disk"] = {{"free_bytes", space->free_bytes},
+                             {"reserve_bytes", space->reserve_bytes},
+                             {"accepts_uploads", space->reserve_met()}};
+           }
            SendJson(res, ready ? 200 : 503, body);
          }});
   // Generated on first use: every row is added before the server serves, so

@@ -27,7 +27,8 @@ Status ReadAll(const Request& req, const std::function<Status(std::string_view)>
 }  // namespace
 
 Result<PendingBlob> StageRawBody(const Request& req, FileStore& store, uint64_t max_bytes) {
-  auto writer = store.BeginUpload(max_bytes);
+  // The declared size lets a disk without room for it refuse at once.
+  auto writer = store.BeginUpload(max_bytes, req.body_length);
   if (!writer) return writer.error();
   if (auto st = ReadAll(req, [&](std::string_view chunk) { return writer->Write(chunk); }); !st) {
     return st.error();

@@ -122,6 +122,7 @@ Boundary::Decision Boundary::Admit(std::string_view bytes, const std::string& re
   req.headers = std::move(head->headers);
   req.params = std::move(head->params);
   req.captures = std::move(match.captures);
+  req.body_length = framing->kind == BodyFraming::kLength ? framing->length : 0;
   req.remote_addr = remote_addr;
   req.client = std::string(
       ClientKey(remote_addr, req.Header("X-Forwarded-For"), options_.trusted_proxy_hops));

@@ -45,6 +45,7 @@ class Request {
   std::string client;  // who the limiter and the per-client bounds count (src/http/boundary.h)
   std::string key_id;  // the API key that was accepted, empty when none was needed
   std::string body;    // the whole body, on routes with a small body
+  uint64_t body_length = 0;  // what Content-Length declared; 0 when chunked or none
 
   // The first value of a header, "" when absent.
   std::string_view Header(std::string_view name) const;

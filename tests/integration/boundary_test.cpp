@@ -672,7 +672,7 @@ bool OpenBody(RawConnection& conn, const std::string& target, size_t length,
 }
 
 TEST(BoundaryTest, BodiesPerClientAreBounded) {
-  auto s = StartServer({}, {{"MAX_BODIES_PER_CLIENT", "2"}});
+  auto s = StartServer({"--max-bodies-per-client=2"});
   RawConnection a(s->port()), b(s->port());
   ASSERT_TRUE(OpenBody(a, "/files/pc/a.txt", 5)) << a.received();
   ASSERT_TRUE(OpenBody(b, "/files/pc/b.txt", 5)) << b.received();

@@ -167,6 +167,28 @@ TEST_F(FilesApiTest, UploadErrors) {
   EXPECT_EQ(ErrorCode(conflict), "conflict");
 }
 
+TEST_F(FilesApiTest, MultipartUploadIsAllOrNothing) {
+  ASSERT_LT(c_->Post("/create-folder?path=atomic/taken")->status, 300);
+  // The second file cannot be stored (a folder stands at its path): the
+  // first, which could, must not be visible either.
+  httplib::MultipartFormDataItems items = {
+      {"file", "first", "ok.txt", "text/plain"},
+      {"file", "second", "taken", "text/plain"},
+      {"path", "atomic", "", ""},
+  };
+  auto res = c_->Post("/upload", items);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 409) << res->body;
+  EXPECT_EQ(ErrorCode(res), "conflict");
+  EXPECT_EQ(c_->Get("/files/atomic/ok.txt")->status, 404);
+  // Two files of one form naming the same path: refused as a whole.
+  httplib::MultipartFormDataItems twice = {{"file", "1", "same.txt", ""},
+                                           {"file", "2", "same.txt", ""}};
+  auto dup = c_->Post("/upload?path=atomic", twice);
+  EXPECT_EQ(dup->status, 400) << dup->body;
+  EXPECT_EQ(c_->Get("/files/atomic/same.txt")->status, 404);
+}
+
 TEST_F(FilesApiTest, BatchUploadReportsPerFile) {
   httplib::MultipartFormDataItems items = {
       {"file", "one", "1.txt", ""},
