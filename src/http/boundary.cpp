@@ -47,6 +47,16 @@ Boundary::Decision Boundary::Admit(std::string_view bytes, const std::string& re
   if (!head) return fail(head.error(), true);
   r.head = head->method == "HEAD";
   r.head_size = head->size;
+  // An early answer ends the connection the client asked to end, as the
+  // library's would: "Connection: close", or HTTP/1.0 without keep-alive.
+  {
+    std::string_view connection;
+    for (const auto& [k, v] : head->headers) {
+      if (EqualsIgnoreCase(k, "Connection")) connection = v;
+    }
+    r.close = EqualsIgnoreCase(connection, "close") ||
+              (head->http10 && !EqualsIgnoreCase(connection, "keep-alive"));
+  }
   auto framing = ParseFraming(*head);
   if (!framing) return fail(framing.error(), true);
   const bool body = framing->HasBody();
@@ -56,7 +66,7 @@ Boundary::Decision Boundary::Admit(std::string_view bytes, const std::string& re
     if (head->target != "*" && m.allowed.empty()) {
       return fail({Errc::kNotFound, "no route for " + head->path}, body);
     }
-    r.close = body;
+    r.close = r.close || body;
     r.response.status = 204;
     r.response.SetHeader("Allow", head->target == "*" ? "GET, HEAD, PUT, POST, DELETE, OPTIONS"
                                                       : m.allowed + ", OPTIONS");

@@ -1,10 +1,10 @@
 // Request counters for /metrics/requests and /metrics: totals, in-flight, per route, per
 // status, error rates, throughput and latency percentiles since the last Reset.
 //
-// Contract: OnStart/OnFinish are called by the HTTP middleware for every request, from any
+// Contract: OnStart/OnFinish are called by the HTTP server's observer for every request, from any
 // thread; they take no global lock (atomics, a sharded histogram, and per-thread-sharded
-// route tables). `route` is the route pattern ("GET /files/{path}"), never the raw path, so
-// the table stays bounded; 404s for unknown routes should share one pattern ("unmatched").
+// route tables). `route` is the route row's label ("GET /files/{path...}"), never the raw path, so
+// the table stays bounded; requests that match no row share one label ("unrouted").
 // Reset zeroes everything but the in-flight gauge.
 #pragma once
 

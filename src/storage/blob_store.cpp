@@ -18,7 +18,7 @@
 namespace fsvc {
 namespace {
 
-// cpp-httplib hands bodies over 4 KiB at a time; one write(2) per 64 KiB
+// Bodies arrive in pieces of any size (a few KiB off a busy socket); one write(2) per 64 KiB
 // keeps syscalls off the profile while a thousand concurrent uploads still
 // hold only 64 MiB of buffers.
 constexpr size_t kWriteBuffer = 64 * 1024;

@@ -71,6 +71,14 @@ TEST_F(BoundaryTest, UnknownRoutesAndMethods) {
   EXPECT_EQ(options.refused.response.status, 204);
 }
 
+TEST_F(BoundaryTest, EarlyAnswersHonourConnectionClose) {
+  Boundary b = Make();
+  EXPECT_TRUE(b.Admit(Head("GET /nope", "Connection: close\r\n"), "c").refused.close);
+  EXPECT_TRUE(b.Admit("GET /nope HTTP/1.0\r\n\r\n", "c").refused.close);
+  EXPECT_FALSE(b.Admit("GET /nope HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", "c").refused.close);
+  EXPECT_FALSE(b.Admit(Head("GET /nope"), "c").refused.close);
+}
+
 TEST_F(BoundaryTest, BodySizesAndFramingPerMode) {
   Boundary b = Make();
   EXPECT_EQ(b.Admit(Head("PUT /files/x", "Content-Length: 1001\r\n"), "c").refused.response.status,
