@@ -77,11 +77,8 @@ std::string_view AccessName(Access access) {
   return "admin";
 }
 
-std::string Route::label() const {
-  return std::string(method) + " " + std::string(pattern);
-}
-
 void RouteTable::Add(Route route) {
+  route.label_ = std::string(route.method) + " " + std::string(route.pattern);
   for (const Route& r : routes_) {
     if (r.method == route.method && r.pattern == route.pattern) {
       std::fprintf(stderr, "route %s registered twice\n", route.label().c_str());

@@ -53,8 +53,10 @@ struct Route {
   std::vector<QueryParam> query = {};  // documented query parameters
   std::string_view body_type = {};     // the body's media type, for /openapi.json
   Handler handler;
-  // "GET /files/{path...}": the metrics label and the log's route.
-  std::string label() const;
+  // "GET /files/{path...}": the metrics label and the log's route; made once
+  // by RouteTable::Add, since every request's metrics use it.
+  const std::string& label() const { return label_; }
+  std::string label_ = {};
 };
 
 class RouteTable {
