@@ -31,12 +31,12 @@ std::string_view TrimOws(std::string_view s) {
   return s;
 }
 
-// The next line of `rest` without its CRLF or LF; false when none ends.
+// The next line of `rest` without its CRLF; false when none ends. A bare
+// LF ends no line: the library refuses it, so the boundary must too.
 bool NextLine(std::string_view& rest, std::string_view& line) {
   const size_t lf = rest.find('\n');
-  if (lf == std::string_view::npos) return false;
-  line = rest.substr(0, lf);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (lf == std::string_view::npos || lf == 0 || rest[lf - 1] != '\r') return false;
+  line = rest.substr(0, lf - 1);
   rest.remove_prefix(lf + 1);
   return true;
 }
@@ -128,7 +128,7 @@ Result<RequestHead> ParseRequestHead(std::string_view bytes, size_t max_bytes) {
   const Error unended = bytes.size() >= max_bytes
                             ? Error{Errc::kHeaderTooLarge,
                                     "request header over " + std::to_string(max_bytes) + " bytes"}
-                            : Malformed("the header block does not end");
+                            : Malformed("the header block does not end in CRLF CRLF");
   RequestHead head;
   std::string_view rest = bytes;
   std::string_view line;

@@ -5,9 +5,10 @@
 // upper-case letters, the target an origin-form path (or "*"), the version
 // HTTP/1.0 or 1.1; a header name is a token followed directly by ':' (no
 // whitespace before it), no line folding, no bare CR, no NUL. Lines end in
-// CRLF or LF. Body framing: at most one Content-Length (digits only, below
-// 2^62), at most one Transfer-Encoding and only "chunked" (any letter
-// case), never both; neither means no body.
+// CRLF: a bare LF is refused, as the library refuses it. Body framing: at
+// most one Content-Length (digits only, below 2^62), at most one
+// Transfer-Encoding and only "chunked" (any letter case), never both;
+// neither means no body.
 #pragma once
 
 #include <cstddef>

@@ -27,11 +27,12 @@ TEST(RequestHeadTest, ParsesLineHeadersPathAndQuery) {
   EXPECT_FALSE(h->http10);
 }
 
-TEST(RequestHeadTest, AcceptsBareLineFeeds) {
+TEST(RequestHeadTest, RefusesBareLineFeedsAsTheLibraryDoes) {
   auto h = Parse("GET /ping HTTP/1.0\nHost: t\n\n");
-  ASSERT_TRUE(h.ok());
-  EXPECT_TRUE(h->http10);
-  EXPECT_EQ(h->size, 28u);
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.error().code, Errc::kInvalidArgument);
+  EXPECT_FALSE(Parse("GET /ping HTTP/1.1\r\nHost: t\n\r\n").ok());
+  EXPECT_TRUE(Parse("GET /ping HTTP/1.0\r\nHost: t\r\n\r\n")->http10);
 }
 
 TEST(RequestHeadTest, RefusesWhatTwoParsersCouldReadDifferently) {
