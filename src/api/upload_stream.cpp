@@ -9,28 +9,13 @@ constexpr size_t kMaxFieldBytes = 4096;
 // RFC 2046 5.1.1: a boundary is 1 to 70 characters.
 constexpr size_t kMaxBoundaryBytes = 70;
 
-// Pulls the whole body through `feed`; the first error wins, the feed's
-// before the connection's (a refused chunk also ends the read).
-Status ReadAll(const Request& req, const std::function<Status(std::string_view)>& feed) {
-  std::optional<Error> failure;
-  const Status read = req.ReadBody([&](std::string_view chunk) {
-    if (auto st = feed(chunk); !st) {
-      failure = st.error();
-      return false;
-    }
-    return true;
-  });
-  if (failure) return *failure;
-  return read;
-}
-
 }  // namespace
 
 Result<PendingBlob> StageRawBody(const Request& req, FileStore& store, uint64_t max_bytes) {
   // The declared size lets a disk without room for it refuse at once.
   auto writer = store.BeginUpload(max_bytes, req.body_length);
   if (!writer) return writer.error();
-  if (auto st = ReadAll(req, [&](std::string_view chunk) { return writer->Write(chunk); }); !st) {
+  if (auto st = req.ReadBody([&](std::string_view chunk) { return writer->Write(chunk); }); !st) {
     return st.error();
   }
   return store.Seal(std::move(*writer));
@@ -115,7 +100,7 @@ Result<StagedUpload> StageMultipart(const Request& req, FileStore& store,
   MultipartParser parser(boundary, {on_part, on_data});
   // The whole body is read even past the closing delimiter (the parser
   // ignores the epilogue), so the connection stays in step.
-  if (auto st = ReadAll(req, [&](std::string_view chunk) { return parser.Feed(chunk); }); !st) {
+  if (auto st = req.ReadBody([&](std::string_view chunk) { return parser.Feed(chunk); }); !st) {
     return st.error();
   }
   if (auto st = parser.Finish(); !st) return st.error();

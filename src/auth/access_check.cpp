@@ -11,9 +11,9 @@ namespace {
 // The key from "Authorization: Bearer KEY" (scheme case-insensitive), or "".
 std::string_view BearerToken(std::string_view header) {
   constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return {};
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if ((header[i] | 0x20) != kScheme[i]) return {};
+  if (header.size() <= kScheme.size() ||
+      !EqualsIgnoreCase(header.substr(0, kScheme.size()), kScheme)) {
+    return {};
   }
   header.remove_prefix(kScheme.size());
   while (!header.empty() && header.front() == ' ') header.remove_prefix(1);

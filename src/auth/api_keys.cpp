@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/hex.h"
+
 namespace fsvc {
 namespace {
 
@@ -26,19 +28,12 @@ std::optional<Role> ParseRole(std::string_view name) {
   return std::nullopt;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 template <class Digest>
 bool ParseHexDigest(std::string_view hex, Digest& out) {
   if (hex.size() != out.size() * 2) return false;
   for (size_t i = 0; i < out.size(); ++i) {
-    const int hi = HexValue(hex[2 * i]);
-    const int lo = HexValue(hex[2 * i + 1]);
+    const int hi = HexDigitValue(hex[2 * i]);
+    const int lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     out[i] = static_cast<unsigned char>(hi * 16 + lo);
   }
@@ -139,13 +134,7 @@ std::optional<ApiKeys::Match> ApiKeys::Identify(std::string_view presented) cons
     found |= equal * static_cast<int>(e.role);
   }
   if (found == 0) return std::nullopt;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (size_t i = 0; i < 4; ++i) {
-    id += kHex[digest[i] >> 4];
-    id += kHex[digest[i] & 0xF];
-  }
-  return Match{static_cast<Role>(found), std::move(id)};
+  return Match{static_cast<Role>(found), HexEncode(digest.data(), 4)};
 }
 
 Result<ApiKeys> LoadApiKeys(const std::string& file, std::string_view env_value) {

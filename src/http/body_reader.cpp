@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "util/hex.h"
+
 namespace fsvc {
 namespace {
 
@@ -101,7 +103,7 @@ Status BodyReader::Deliver(const BodySink& sink, uint64_t n) {
     const std::string_view piece(buf_.get() + begin_, take);
     begin_ += take;
     n -= take;
-    if (!sink(piece)) return Error{Errc::kInvalidArgument, "the handler stopped reading the body"};
+    if (auto st = sink(piece); !st) return st;
   }
   return OkStatus();
 }
@@ -121,9 +123,7 @@ Status BodyReader::ReadAll(const BodySink& sink) {
     size_t digits = 0;
     for (char c : size_text) {
       if (c == ' ' || c == '\t') break;  // whitespace before an extension
-      const int v = (c >= '0' && c <= '9')                     ? c - '0'
-                    : ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') ? (c | 0x20) - 'a' + 10
-                                                               : -1;
+      const int v = HexDigitValue(c);
       if (v < 0) return BadChunking("chunk size is not hexadecimal");
       if (++digits > 15) return BadChunking("chunk size too large");
       size = size * 16 + static_cast<uint64_t>(v);

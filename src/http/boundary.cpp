@@ -84,12 +84,7 @@ Boundary::Decision Boundary::Admit(std::string_view bytes, const std::string& re
   r.label = route.label();
 
   // The body, against what the route declares.
-  const std::string_view coding = [&] {
-    for (const auto& [k, v] : head->headers) {
-      if (EqualsIgnoreCase(k, "Content-Encoding")) return std::string_view(v);
-    }
-    return std::string_view();
-  }();
+  const std::string_view coding = FindHeader(head->headers, "Content-Encoding");
   if (body && !coding.empty() && !EqualsIgnoreCase(coding, "identity")) {
     return fail({Errc::kUnsupportedEncoding,
                  "request bodies with Content-Encoding are not accepted (send them as is)"},

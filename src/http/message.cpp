@@ -22,11 +22,15 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
                                             [](char x, char y) { return Lower(x) == Lower(y); });
 }
 
-std::string_view Request::Header(std::string_view name) const {
+std::string_view FindHeader(const HeaderList& headers, std::string_view name) {
   for (const auto& [k, v] : headers) {
     if (EqualsIgnoreCase(k, name)) return v;
   }
   return {};
+}
+
+std::string_view Request::Header(std::string_view name) const {
+  return FindHeader(headers, name);
 }
 
 bool Request::HasHeader(std::string_view name) const {
@@ -88,10 +92,7 @@ void Response::SetHeader(std::string_view name, std::string value) {
 }
 
 std::string_view Response::Header(std::string_view name) const {
-  for (const auto& [k, v] : headers_) {
-    if (EqualsIgnoreCase(k, name)) return v;
-  }
-  return {};
+  return FindHeader(headers_, name);
 }
 
 void Response::SetBody(std::string body, std::string content_type) {

@@ -25,12 +25,14 @@ namespace fsvc {
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// The first value of header `name` in `headers`, "" when absent.
+std::string_view FindHeader(const HeaderList& headers, std::string_view name);
 
-// Pulls a streamed body: `sink` gets each chunk as it arrives and may stop
-// the read by returning false. Ok once the body has ended as framed; an
-// error (400 bad chunking, 408 too slow, 413 over the limit, or the client
-// gone) otherwise.
-using BodySink = std::function<bool(std::string_view chunk)>;
+// Pulls a streamed body: `sink` gets each chunk as it arrives and stops the
+// read by returning an error, which the pull then returns. Ok once the body
+// has ended as framed; otherwise the sink's error, or the connection's (400
+// bad chunking, 408 too slow, 413 over the limit, or the client gone).
+using BodySink = std::function<Status(std::string_view chunk)>;
 using BodyPuller = std::function<Status(const BodySink& sink)>;
 
 class Request {

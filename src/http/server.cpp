@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "http/connection_server.h"
 #include "http/error_response.h"
@@ -154,14 +155,17 @@ class HttpServer::Impl final : public RequestGate {
   std::vector<RequestObserver> observers;
 
   // The request the calling thread serves, from Admit() to Finish().
+  // Lives in the thread's own slot: a request costs no allocation for it.
   struct InFlight {
+    InFlight(Boundary::Admitted a, BodyReader r, Clock::time_point t)
+        : admitted(std::move(a)), reader(std::move(r)), started(t) {}
     Boundary::Admitted admitted;
-    std::unique_ptr<BodyReader> reader;
+    BodyReader reader;
     Clock::time_point started;
     bool closes = false;
     bool finished = false;  // on_finish has run
   };
-  static thread_local std::unique_ptr<InFlight> t_current;
+  static thread_local std::optional<InFlight> t_current;
 
   void Started() {
     for (const auto& o : observers) {
@@ -188,15 +192,12 @@ class HttpServer::Impl final : public RequestGate {
       Finished(r.label, r.response.status, started);
       return false;
     }
-    auto flight = std::make_unique<InFlight>();
-    flight->started = started;
-    flight->admitted = std::move(*d.admitted);
-    Boundary::Admitted& a = flight->admitted;
+    Boundary::Admitted& a = *d.admitted;
     // Range and Expect are ours: the library would answer a Range it cannot
     // parse with 416 and an Expect with "100 Continue" before routing.
     for (size_t offset : a.library_blind) conn.Overwrite(offset, 'X');
     const bool expect = a.expect_continue;
-    flight->reader = std::make_unique<BodyReader>(
+    BodyReader reader(
         a.framing, a.body_limits,
         [&stream](char* buf, size_t n) { return static_cast<long>(stream.read(buf, n)); },
         [&stream, expect] {
@@ -204,17 +205,18 @@ class HttpServer::Impl final : public RequestGate {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           return stream.write(kContinue.data(), kContinue.size()) > 0 && stream.Flush();
         });
-    t_current = std::move(flight);
+    t_current.emplace(std::move(a), std::move(reader), started);
     return true;
   }
 
   bool Finish(Connection& conn) override {
-    std::unique_ptr<InFlight> flight = std::move(t_current);
-    if (!flight) return false;
-    if (!flight->finished) Finished(flight->admitted.route->label(), 500, flight->started);
+    if (!t_current) return false;
+    InFlight& f = *t_current;
+    if (!f.finished) Finished(f.admitted.route->label(), 500, f.started);
     // A body left unread (the handler answered early) would be parsed as the next request.
-    if (!flight->reader->complete() || flight->closes) return false;
-    return conn.Unread(flight->reader->leftover());
+    const bool reusable = f.reader.complete() && !f.closes && conn.Unread(f.reader.leftover());
+    t_current.reset();  // the body slots go back here
+    return reusable;
   }
 
   // Runs the admitted request's handler; called by the library once it has
@@ -224,12 +226,12 @@ class HttpServer::Impl final : public RequestGate {
     Request& req = f.admitted.request;
     Response res;
     const Route& route = *f.admitted.route;
-    BodyReader& reader = *f.reader;
+    BodyReader& reader = f.reader;
     bool run = true;
     if (route.body == BodyMode::kSmall) {
-      auto read = reader.ReadAll([&req](std::string_view piece) {
+      auto read = reader.ReadAll([&req](std::string_view piece) -> Status {
         req.body.append(piece);
-        return true;
+        return OkStatus();
       });
       if (!read) {
         SendError(res, read.error());
@@ -258,7 +260,7 @@ class HttpServer::Impl final : public RequestGate {
   }
 };
 
-thread_local std::unique_ptr<HttpServer::Impl::InFlight> HttpServer::Impl::t_current;
+thread_local std::optional<HttpServer::Impl::InFlight> HttpServer::Impl::t_current;
 
 HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(config)) {
   auto& svr = impl_->svr;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "util/hex.h"
 #include "util/unique_fd.h"
 
 namespace fsvc {
@@ -88,15 +89,6 @@ bool DecodeToken(std::string_view token, std::vector<std::uint8_t>& bytes) {
   return (acc & ((1u << bits) - 1)) == 0;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-constexpr char kHexDigits[] = "0123456789abcdef";
-
 Error IoError(std::string what, int err) {
   return Error{Errc::kInternal, what + ": " + std::strerror(err)};
 }
@@ -154,8 +146,8 @@ Result<std::string> LinkSigner::Sign(std::string_view path, std::string_view sha
   bytes.push_back(kTokenVersion);
   for (int i = 0; i < 4; ++i) bytes.push_back(std::uint8_t(expiry >> (24 - 8 * i)));
   for (std::size_t i = 0; i < sha256_hex.size(); i += 2) {
-    const int hi = HexValue(sha256_hex[i]);
-    const int lo = HexValue(sha256_hex[i + 1]);
+    const int hi = HexDigitValue(sha256_hex[i]);
+    const int lo = HexDigitValue(sha256_hex[i + 1]);
     if (hi < 0 || lo < 0) {
       return Error{Errc::kInvalidArgument, "a link needs the content's SHA-256 in hex"};
     }
@@ -189,11 +181,7 @@ Result<LinkClaims> LinkSigner::Verify(std::string_view token, std::int64_t now_u
   for (int i = 0; i < 4; ++i) expiry = expiry << 8 | bytes[1 + i];
   LinkClaims out;
   out.expires_at = expiry;
-  out.sha256.reserve(2 * kShaBytes);
-  for (std::size_t i = 5; i < kHeaderBytes; ++i) {
-    out.sha256.push_back(kHexDigits[bytes[i] >> 4]);
-    out.sha256.push_back(kHexDigits[bytes[i] & 15]);
-  }
+  out.sha256 = HexEncode(bytes.data() + 5, kHeaderBytes - 5);
   out.path.assign(reinterpret_cast<const char*>(bytes.data()) + kHeaderBytes,
                   claims - kHeaderBytes);
   if (out.expires_at <= now_unix) return Error{Errc::kGone, "link expired"};
@@ -212,8 +200,8 @@ Result<std::string> ParseSecretFile(const std::string& path, std::string_view te
   if (text.size() % 2 != 0 || text.size() / 2 < LinkSigner::kMinSecretBytes) return corrupt();
   std::string secret;
   for (std::size_t i = 0; i < text.size(); i += 2) {
-    const int hi = HexValue(text[i]);
-    const int lo = HexValue(text[i + 1]);
+    const int hi = HexDigitValue(text[i]);
+    const int lo = HexDigitValue(text[i + 1]);
     if (hi < 0 || lo < 0) return corrupt();
     secret.push_back(static_cast<char>(hi << 4 | lo));
   }
@@ -258,11 +246,7 @@ Result<std::string> CreateSecretFile(const std::string& data_dir, const std::str
   if (RAND_bytes(secret.data(), int(secret.size())) != 1) {
     return Error{Errc::kInternal, "RAND_bytes failed"};
   }
-  std::string hex;
-  for (unsigned char b : secret) {
-    hex.push_back(kHexDigits[b >> 4]);
-    hex.push_back(kHexDigits[b & 15]);
-  }
+  std::string hex = HexEncode(secret.data(), secret.size());
   hex.push_back('\n');
   const std::string temp = path + ".tmp." + std::to_string(::getpid());
   {

@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "observability/request_phases.h"
+#include "util/hex.h"
 
 namespace fsvc {
 namespace {
@@ -27,17 +28,6 @@ bool OpenSslRandom(unsigned char* out, size_t size) {
   return RAND_bytes(out, static_cast<int>(size)) == 1;
 }
 
-std::string Hex(const unsigned char* data, size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 15]);
-  }
-  return out;
-}
-
 // A failing generator must not yield a predictable (all-zero) name: ids
 // are what keeps one upload from landing on another's blob.
 Result<std::string> RandomHex(RandomBytesFn random, size_t bytes) {
@@ -45,7 +35,7 @@ Result<std::string> RandomHex(RandomBytesFn random, size_t bytes) {
   if (!random(raw.data(), raw.size())) {
     return Error{Errc::kInternal, "no random bytes for a file name (RAND_bytes failed)"};
   }
-  return Hex(raw.data(), raw.size());
+  return HexEncode(raw.data(), raw.size());
 }
 
 Error IoError(std::string_view what, int err) {
@@ -258,7 +248,7 @@ Result<PendingBlob> BlobStore::Publish(BlobWriter writer) {
   if (EVP_DigestFinal_ex(s.sha.get(), md, &md_len) != 1) {
     return Error{Errc::kInternal, "SHA-256 failed"};
   }
-  BlobDigest digest{s.size, Hex(md, md_len)};
+  BlobDigest digest{s.size, HexEncode(md, md_len)};
 
   // Two random 128-bit ids colliding means the generator is broken; one
   // retry covers a freak, a second collision is an error, never an overwrite.

@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                            "multipart/form-data; boundary=" + std::string(kBoundary));
   req.SetBodyPuller([body, chunk](const fsvc::BodySink& sink) -> fsvc::Status {
     for (size_t at = 0; at < body.size(); at += chunk) {
-      if (!sink(body.substr(at, chunk))) return fsvc::Error{fsvc::Errc::kInvalidArgument, "stop"};
+      if (auto st = sink(body.substr(at, chunk)); !st) return st;
     }
     return fsvc::OkStatus();
   });

@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t delivered = 0;
   auto st = reader.ReadAll([&delivered](std::string_view piece) {
     delivered += piece.size();
-    return true;
+    return fsvc::OkStatus();
   });
   if (delivered > limits.max_bytes || delivered > available) std::abort();
   if (st.ok() && !reader.complete()) std::abort();

@@ -34,7 +34,7 @@ Result<std::string> ReadWith(BodyFraming f, const std::string& wire, size_t step
   std::string got;
   auto st = r.ReadAll([&got](std::string_view p) {
     got.append(p);
-    return true;
+    return OkStatus();
   });
   if (!st) return st.error();
   EXPECT_TRUE(r.complete());
@@ -95,7 +95,7 @@ TEST(BodyReaderTest, TrickleBelowTheMinimumRateTimesOut) {
     b[0] = 'x';
     return 1L;
   });
-  auto st = r.ReadAll([](std::string_view) { return true; });
+  auto st = r.ReadAll([](std::string_view) { return OkStatus(); });
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, Errc::kRequestTimeout);
   EXPECT_FALSE(r.complete());
@@ -107,11 +107,11 @@ TEST(BodyReaderTest, BeforeReadRunsOnceAndOnlyWhenThereIsABody) {
   BodyReader r(
       {BodyFraming::kLength, 3}, Limit(10), [&feed](char* b, size_t n) { return feed(b, n); },
       [&calls] { return ++calls > 0; });
-  ASSERT_TRUE(r.ReadAll([](std::string_view) { return true; }).ok());
+  ASSERT_TRUE(r.ReadAll([](std::string_view) { return OkStatus(); }).ok());
   EXPECT_EQ(calls, 1);
   BodyReader none(
       {}, Limit(10), [](char*, size_t) { return -1L; }, [&calls] { return ++calls > 0; });
-  ASSERT_TRUE(none.ReadAll([](std::string_view) { return true; }).ok());
+  ASSERT_TRUE(none.ReadAll([](std::string_view) { return OkStatus(); }).ok());
   EXPECT_EQ(calls, 1);
 }
 

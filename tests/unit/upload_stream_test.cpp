@@ -22,9 +22,7 @@ Request WithBody(std::string body, std::string content_type) {
   req.headers.emplace_back("Content-Type", std::move(content_type));
   req.SetBodyPuller([body = std::move(body)](const BodySink& sink) -> Status {
     for (size_t at = 0; at < body.size(); at += 4096) {
-      if (!sink(std::string_view(body).substr(at, 4096))) {
-        return Error{Errc::kInvalidArgument, "the reader stopped"};
-      }
+      if (auto st = sink(std::string_view(body).substr(at, 4096)); !st) return st;
     }
     return OkStatus();
   });

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 
+#include "util/hex.h"
 #include "util/unique_fd.h"
 
 extern char** environ;
@@ -49,14 +50,7 @@ std::string HexBuildId(const dl_phdr_info* info) {
       const char* desc = name + ((nh->n_namesz + 3) & ~3u);
       if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
           std::string_view(name, 3) == "GNU") {
-        static constexpr char kHex[] = "0123456789abcdef";
-        std::string hex;
-        for (uint32_t j = 0; j < nh->n_descsz; ++j) {
-          auto b = static_cast<unsigned char>(desc[j]);
-          hex += kHex[b >> 4];
-          hex += kHex[b & 15];
-        }
-        return hex;
+        return HexEncode(reinterpret_cast<const unsigned char*>(desc), nh->n_descsz);
       }
       p = desc + ((nh->n_descsz + 3) & ~3u);
     }
