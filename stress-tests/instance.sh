@@ -5,7 +5,7 @@
 #
 #   instance.sh --list                 the profile table (stress-tests/profiles.sh)
 #   instance.sh --check                exit 0 if cgroups can be created here, else say why (exit 3)
-#   instance.sh PROFILE [credit options] -- COMMAND [ARG...]
+#   instance.sh PROFILE [--vcpus N] [credit options] -- COMMAND [ARG...]
 #
 # Uses cgroup v2 where it is mounted with the cpu and memory controllers
 # (cpu.max, memory.max, memory.swap.max = 0), else v1 (cpu.cfs_quota_us /
@@ -14,6 +14,11 @@
 # afterwards (also on INT/TERM/HUP, which are passed on to the command), and
 # instance.sh exits with the command's status (128+N when killed by signal N;
 # an OOM kill is reported as such).
+#
+# --vcpus N models N of the instance's vCPUs: the CPU quotas (burst and baseline) and the
+# credit earnings and cap are scaled by N / the instance's vCPUs; memory is not scaled.
+# (`run.sh capacity` runs the service on one vCPU of quota, pinned to one core, so
+# the load generator has the other core; it scales the result per vCPU.)
 #
 # Credit options (model T3 "standard" mode CPU credits):
 #   --credits               start bursting on all vCPUs with a credit balance, spend it by
@@ -349,6 +354,14 @@ profile_load "$PROFILE" || die_usage "unknown profile '$PROFILE' (known: $(profi
 CREDITS=0 SCALE=1 INITIAL="" RECOVER="" INTERVAL=1 LOG=""
 while [[ $# -gt 0 && $1 != -- ]]; do
   case $1 in
+    --vcpus)
+      { [[ ${2:-} =~ ^[1-9][0-9]*$ ]] && ((${2} <= P_VCPU)); } ||
+        die_usage "--vcpus takes a whole number from 1 to the instance's $P_VCPU vCPUs"
+      P_BURST_MILLI=$((P_BURST_MILLI * $2 / P_VCPU)) P_BASELINE_MILLI=$((P_BASELINE_MILLI * $2 / P_VCPU))
+      P_CPU_MILLI=$((P_CPU_MILLI * $2 / P_VCPU)) P_CREDITS_PER_HOUR=$((P_CREDITS_PER_HOUR * $2 / P_VCPU))
+      P_MAX_CREDITS=$((P_MAX_CREDITS * $2 / P_VCPU)) P_VCPU=$2
+      shift
+      ;;
     --credits) CREDITS=1 ;;
     --time-scale) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die_usage "--time-scale takes a positive integer"; SCALE=$2; shift ;;
     --initial-credits) INITIAL=$(to_micro "${2:-}") || die_usage "--initial-credits takes a number >= 0"; shift ;;
