@@ -15,6 +15,10 @@ scripts/build.sh
 # under t3.micro limits: results, report and profiles land in
 # stress-tests/results/ and profiles/ (both ignored by git).
 stress-tests/run.sh all --quick --instance t3-micro
+# The capacity answer for t3.micro (burst and baseline), each search step scaled to seconds;
+# then its JSON and the report's capacity section are checked (shapes and the SLO it claims).
+stress-tests/run.sh capacity --quick --instance t3-micro
+python3 stress-tests/lib/capacity_check.py stress-tests/results --instance t3-micro
 # Every parser that sees client bytes, from the committed seed corpora.
 scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 # Any sanitizer report fails the run (build-asan/, build-tsan/).

@@ -5,6 +5,16 @@
 #
 #   stress-tests/run.sh [SCENARIO...] [options]
 #   SCENARIO: ping upload read batch soak breaking slow compare bench all (default: all)
+#   stress-tests/run.sh capacity [--instance t3-micro|t3-small|t3-medium|all] [--slo p95=200ms]
+#                      [--mix ping=20,read=60,upload=15,batch=5] [--think 1s] [--quick]
+#                      [--recheck]
+#                          the capacity answer (lib/capacity.py): per instance (default all)
+#                          and form (burst, -baseline) the highest open-model rate and closed-
+#                          model user count meeting the SLO with < 0.1 % errors, and the limit
+#                          that stops it; writes results/capacity.json and the report's first
+#                          section. Runs alone; starts its own services (cgroups needed).
+#                          --recheck re-runs each found rate twice and 1.5x it twice.
+#                          See docs/capacity.md.
 #   --instance PROFILE     start build/file-service under stress-tests/instance.sh PROFILE
 #                          (fresh data folder, DISABLE_RATE_LIMITER=true,
 #                          MAX_BODIES_PER_CLIENT=0, ENABLE_PROFILING=true)
@@ -40,14 +50,19 @@ ALL=(ping upload read batch soak breaking slow compare bench)
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 usage() {
-  sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
 # --- arguments -----------------------------------------------------------------------------
-SCENARIOS=() INSTANCE="" QUICK=0 LOADGEN=auto UPDATE=0 FAIL_ON_REGRESSION=0
+SCENARIOS=() INSTANCE="" QUICK=0 LOADGEN=auto UPDATE=0 FAIL_ON_REGRESSION=0 CAPACITY=()
+ARGS=("$@")
 while (($#)); do
   case $1 in
+    capacity) SCENARIOS+=("$1") ;;
+    --slo | --mix | --think) CAPACITY+=("$1" "${2:-}"); shift ;;
+    --recheck) CAPACITY+=("$1") ;;
+    --slo=* | --mix=* | --think=*) CAPACITY+=("$1") ;;
     -h | --help) usage 0 ;;
     --instance) INSTANCE=${2:-}; shift ;;
     --instance=*) INSTANCE=${1#*=} ;;
@@ -63,6 +78,23 @@ while (($#)); do
   shift
 done
 ((${#SCENARIOS[@]})) || SCENARIOS=("${ALL[@]}")
+if [[ " ${SCENARIOS[*]} " == *" capacity "* ]]; then
+  ((${#SCENARIOS[@]} == 1)) || { say "capacity runs alone (it starts its own services)"; exit 2; }
+  case ${INSTANCE:-all} in
+    all) INSTANCE=t3-micro,t3-small,t3-medium ;;
+    t3-micro | t3-small | t3-medium) ;;
+    *) say "capacity: --instance takes t3-micro, t3-small, t3-medium or all"; exit 2 ;;
+  esac
+  command -v wrk >/dev/null || { say "wrk is missing: apt-get install wrk"; exit 2; }
+  "$HERE/instance.sh" --check >/dev/null || { say "capacity needs cgroups (instance.sh --check)"; exit 2; }
+  ((QUICK)) && CAPACITY+=(--quick)
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null
+  "$PY" "$LIB/capacity.py" --instances "$INSTANCE" --results-dir "$RESULTS" \
+    --command "stress-tests/run.sh ${ARGS[*]}" "${CAPACITY[@]}"
+  status=$?
+  ((status == 0)) && "$PY" "$LIB/report.py" --results "$RESULTS" && say "report: $RESULTS/report.html"
+  exit "$status"
+fi
 
 case $LOADGEN in
   auto) if command -v "${K6:-k6}" >/dev/null; then LOADGEN=k6; else LOADGEN=wrk; fi ;;

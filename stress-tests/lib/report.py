@@ -2,7 +2,9 @@
 
 usage: report.py --results DIR [--out FILE] [--markdown]
 
-Contract: one self-contained page (inline CSS and SVG, no scripts, nothing fetched): a
+Contract: one self-contained page (inline CSS and SVG, no scripts, nothing fetched): first
+the capacity answer when results/capacity.json exists (a table across instances, a latency-vs-
+load curve per instance with the SLO line and the knee, one sentence per instance), then a
 summary table, then per scenario three SVG charts (memory over time, latency percentiles
 against the baseline, throughput per stage), its checks, the baseline comparison with
 warnings and failures highlighted, scenario extras and links to the profiles; the
@@ -81,6 +83,31 @@ def line_chart(title, points, ylabel, xlabel="seconds"):
     return "".join(p)
 
 
+def latency_time_chart(doc):
+    """p50/p95/p99 per interval over the run (the server's histogram, scenario.py's monitor),
+    beside the memory chart."""
+    title = "%s: latency over time" % doc["scenario"]
+    samples = (doc.get("latency_over_time") or {}).get("samples") or []
+    if not samples:
+        return empty_chart(title, "no latency samples (server without /metrics histogram)")
+    xmax = max(max(s[0] for s in samples), 1.0)
+    ymax = nice_max(max(s[3] for s in samples) * 1.1)
+    pw = W - PAD_L - PAD_R
+    ticks = [(PAD_L + pw * i / 4, "%g" % round(xmax * i / 4, 1)) for i in range(5)]
+    p, pw, ph = frame(title, ymax, "ms (server side)", ticks)
+    for j, name in enumerate(("p50", "p95", "p99")):
+        coords = " ".join("%.1f,%.1f" % (PAD_L + pw * s[0] / xmax,
+                                         PAD_T + ph - ph * s[1 + j] / ymax) for s in samples)
+        p.append('<polyline class="latency" fill="none" stroke="%s" stroke-width="1.5" '
+                 'points="%s"/><rect x="%d" y="2" width="10" height="10" fill="%s"/>'
+                 '<text x="%d" y="11" class="ax">%s</text>'
+                 % (COLORS[j], coords, PAD_L + 8 + 60 * j, COLORS[j], PAD_L + 22 + 60 * j, name))
+    p.append('<text x="%d" y="%d" text-anchor="middle" class="ax">seconds</text>'
+             % (PAD_L + pw / 2, H - 4))
+    p.append("</svg>")
+    return "".join(p)
+
+
 def bar_chart(title, groups, series_names, ylabel):
     """groups: [(label, [value per series or None])]."""
     values = [v for _, vs in groups for v in vs if isinstance(v, (int, float))]
@@ -132,7 +159,8 @@ def baseline_of(doc):
 def charts(doc):
     base = baseline_of(doc)
     mem = [(t, v) for t, v in doc["memory"].get("samples", [])]
-    out = [line_chart("%s: memory (RSS) over time" % doc["scenario"], mem, "RSS MB")]
+    out = [line_chart("%s: memory (RSS) over time" % doc["scenario"], mem, "RSS MB"),
+           latency_time_chart(doc)]
     lat = doc.get("latency_ms") or {}
     blat = (base or {}).get("latency_ms") or {}
     names = ["this run"] + (["baseline"] if base else [])
@@ -207,6 +235,23 @@ def table(rows, header):
     return "<table><tr>%s</tr>%s</table>" % (h, body)
 
 
+def flame_thumbnails(doc, out_dir):
+    """The scenario's flame graphs as clickable thumbnails (SVG) or links (HTML), each opening
+    the full graph; the files stay beside the report (relative links, nothing fetched)."""
+    cells = []
+    for kind, f in sorted((doc.get("profiles") or {}).items()):
+        if not (isinstance(f, str) and "flame" in kind and os.path.exists(f)):
+            continue
+        rel = esc(os.path.relpath(f, out_dir))
+        label = esc("%s %s" % (doc["scenario"], kind.replace("_flamegraph", " flame graph")))
+        if f.endswith(".svg"):
+            cells.append('<a class="flame" href="%s"><img src="%s" width="320" height="160" '
+                         'alt="%s"><br>%s</a>' % (rel, rel, label, label))
+        elif f.endswith(".html"):
+            cells.append('<a class="flame" href="%s">%s (open)</a>' % (rel, label))
+    return '<div class="charts flames">%s</div>' % "".join(cells) if cells else ""
+
+
 def scenario_section(doc, out_dir):
     s = doc["scenario"]
     cmp = doc.get("baseline_comparison") or {}
@@ -220,6 +265,7 @@ def scenario_section(doc, out_dir):
                     esc(doc["instance_profile"] or "none (BASE_URL)"), esc(doc["load_generator"]),
                     " &middot; quick" if doc["quick"] else ""))
     parts.append('<div class="charts">%s</div>' % charts(doc))
+    parts.append(flame_thumbnails(doc, out_dir))
     rows = [("" if c["passed"] else "fail", [esc(c["check"]), esc(c["value"]), esc(c["limit"]),
                                               "pass" if c["passed"] else "FAIL"])
             for c in doc["checks"]]
@@ -300,6 +346,117 @@ def bench_section(results_dir):
         else ""
 
 
+# --- the capacity answer (results/capacity.json, stress-tests/lib/capacity.py) ------------
+
+CAPACITY_SCHEMA = "fsvc-capacity/1"
+
+
+def load_capacity(results_dir):
+    try:
+        with open(os.path.join(results_dir, "capacity.json")) as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("schema") == CAPACITY_SCHEMA else None
+
+
+def capacity_curve(inst, slo_ms, slo_key):
+    """Latency (the SLO's percentile) against the open-model load of both forms, whole-
+    instance req/s on x; the SLO as a dashed line, each form's knee (its max_rps) marked."""
+    series = []
+    for j, (form, f) in enumerate(sorted(inst["forms"].items())):
+        pts = [(s["level"] * f["vcpu"], s.get(slo_key + "_ms")) for s in f["steps"]["open"]
+               if isinstance(s.get(slo_key + "_ms"), (int, float))]
+        series.append((form, pts, f["max_rps"], COLORS[j % len(COLORS)]))
+    xs = [x for _, pts, _, _ in series for x, _ in pts]
+    if not xs:
+        return empty_chart("%s: latency vs load" % inst["instance"], "no steps")
+    xmax = nice_max(max(xs) * 1.05)
+    ymax = nice_max(min(max([slo_ms * 1.5] + [y for _, pts, _, _ in series for _, y in pts]),
+                        slo_ms * 4))
+    pw = W - PAD_L - PAD_R
+    ticks = [(PAD_L + pw * i / 4, "%g" % round(xmax * i / 4)) for i in range(5)]
+    p, pw, ph = frame("%s: %s latency vs load (open model)" % (inst["instance"], slo_key), ymax,
+                      "%s ms" % slo_key, ticks)
+
+    def x_of(x):
+        return PAD_L + pw * x / xmax
+
+    def y_of(y):
+        return PAD_T + ph - ph * min(y, ymax) / ymax
+
+    p.append('<line class="slo" x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e53e3e" '
+             'stroke-dasharray="5,3"/><text x="%d" y="%.1f" class="ax" fill="#e53e3e">SLO %s '
+             '%g ms</text>' % (PAD_L, y_of(slo_ms), PAD_L + pw, y_of(slo_ms), PAD_L + 4,
+                               y_of(slo_ms) - 3, esc(slo_key), slo_ms))
+    for k, (form, pts, knee, color) in enumerate(series):
+        if pts:
+            p.append('<polyline class="series" fill="none" stroke="%s" stroke-width="2" '
+                     'points="%s"/>' % (color, " ".join("%.1f,%.1f" % (x_of(x), y_of(y))
+                                                        for x, y in pts)))
+            p.extend('<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"><title>%s: %g req/s, %s '
+                     '%.2f ms</title></circle>' % (x_of(x), y_of(y), color, esc(form), x,
+                                                   esc(slo_key), y) for x, y in pts)
+        if knee:
+            p.append('<line class="knee" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" '
+                     'stroke-dasharray="2,2"/><text x="%.1f" y="%d" class="ax" fill="%s">knee '
+                     '%g/s</text>' % (x_of(knee), PAD_T, x_of(knee), PAD_T + ph, color,
+                                      x_of(knee) + 3, PAD_T + 10 + 11 * k, color, knee))
+        p.append('<rect x="%d" y="2" width="10" height="10" fill="%s"/><text x="%d" y="11" '
+                 'class="ax">%s</text>' % (PAD_L + 8 + 110 * k, color, PAD_L + 22 + 110 * k,
+                                           esc(form)))
+    p.append('<text x="%d" y="%d" text-anchor="middle" class="ax">req/s (whole instance)</text>'
+             '<text x="%d" y="11" text-anchor="end" font-weight="bold" class="ax">%s</text>'
+             % (PAD_L + pw / 2, H - 4, W - PAD_R, esc(inst["instance"])))
+    p.append("</svg>")
+    return "".join(p)
+
+
+def capacity_section(results_dir):
+    """The report's first section: the table across instances, a latency-vs-load curve per
+    instance and one sentence per instance."""
+    doc = load_capacity(results_dir)
+    if doc is None:
+        return ""
+    slo = doc["slo"]
+    rows = []
+    for inst in doc["instances"]:
+        for form, f in inst["forms"].items():
+            ev = f.get("evidence") or {}
+            shown = ", ".join("%s %s" % (k, v) for k, v in (
+                ("CPU % of quota", ev.get("cpu_quota_use_pct")),
+                ("throttled %", ev.get("throttled_periods_pct")),
+                ("memory MB (anon)", "%s of %s" % (ev.get("memory_anon_peak_mb"),
+                                                   ev.get("memory_limit_mb"))),
+                ("fsync p95 ms", "%s (idle %s)" % (ev.get("fsync_p95_ms"),
+                                                   ev.get("fsync_idle_p95_ms"))),
+                ("503s", ev.get("status_503")), ("fds", ev.get("fds_peak")),
+                ("generator CPU %", ev.get("generator_cpu_pct"))))
+            rows.append(("", [esc(inst["instance"]), esc(form), num(f["max_rps"], "%g"),
+                              esc(f["max_users"]), num(f["p50"]), num(f["p95"]), num(f["p99"]),
+                              "<b>%s</b>" % esc(f["binding_limit"]),
+                              esc(f.get("users_binding_limit", "")),
+                              num(f["burst_minutes"], "%g") if f.get("burst_minutes") else "-",
+                              "<small>at %s: %s</small>" % (esc(ev.get("at", "")), esc(shown))]))
+    curves = "".join(capacity_curve(i, slo["ms"], slo["percentile"]) for i in doc["instances"])
+    answers = "".join("<li>%s</li>" % esc(i["answer"]) for i in doc["instances"])
+    check = doc.get("generator_check") or {}
+    return ('<section id="capacity"><h2>Capacity: how many users each t3 size holds%s</h2>'
+            '<ul class="answer">%s</ul>%s<div class="charts">%s</div>'
+            '<p class="meta">SLO %s &le; %g ms, errors &lt; %g %%, no 503 &middot; mix %s '
+            '&middot; closed model: think time %g s &middot; %s &middot; %s &middot; %s '
+            '&middot; <code>%s</code> (%s s, %s)</p>'
+            '<p class="meta">Generator check at low load (/ping): %s</p></section>'
+            % (" (quick)" if doc.get("quick") else "", answers,
+               table(rows, ["instance", "form", "max req/s", "max users", "p50 ms", "p95 ms",
+                            "p99 ms", "binding limit", "users: binding limit", "burst min",
+                            "evidence"]),
+               curves, esc(slo["percentile"]), slo["ms"], 100 * slo["max_error_rate"],
+               esc(doc.get("mix")), doc.get("think_s", 0), esc(doc.get("cpu_model")),
+               esc(doc.get("latency")), esc(doc.get("timestamp")), esc(doc.get("command")),
+               esc(doc.get("seconds")), esc(doc.get("git_commit")), esc(json.dumps(check))))
+
+
 CSS = """body{font:14px system-ui,sans-serif;margin:24px;color:#1a202c;max-width:1400px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #cbd5e0;padding:3px 8px;
 text-align:left;vertical-align:top}th{background:#edf2f7}tr.warn td{background:#fefcbf}
@@ -307,7 +464,9 @@ tr.fail td{background:#fed7d7;font-weight:600}.badge{font-size:12px;padding:2px 
 border-radius:4px;background:#e2e8f0}.badge.ok{background:#c6f6d5}.badge.warn{background:#fefcbf}
 .badge.fail{background:#feb2b2}.charts{display:flex;flex-wrap:wrap;gap:12px}
 .chart{border:1px solid #e2e8f0;background:#fff}.ax{font-size:10px;fill:#4a5568}
-.meta{color:#4a5568}code{font-size:12px;word-break:break-all}section{margin-top:28px}"""
+.meta{color:#4a5568}.flame{font-size:12px;text-align:center}
+.flame img{border:1px solid #e2e8f0;object-fit:cover;object-position:left bottom}
+ul.answer{font-size:15px}code{font-size:12px;word-break:break-all}section{margin-top:28px}"""
 
 def load_results(results_dir):
     docs = []
@@ -341,7 +500,7 @@ def markdown(docs):
 
 def render(results_dir, out_dir):
     docs = load_results(results_dir)
-    body = ["<h1>file-service load report</h1>",
+    body = ["<h1>file-service load report</h1>", capacity_section(results_dir),
             "<p>Scenarios run by <code>stress-tests/run.sh</code>; figures are client-side "
             "(load generator) except memory, which the service reports (or /proc).</p>",
             summary_table(docs)] + [scenario_section(d, out_dir) for d in docs] + [bench_section(results_dir)]

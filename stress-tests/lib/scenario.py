@@ -480,6 +480,8 @@ def run(opts):
                        {"before": before, "after": after,
                         "reset": "ok" if isinstance(reset, dict) else reset},
                        files, checks, extra)
+    doc["latency_over_time"] = {"source": "server /metrics histogram, per interval",
+                                "samples": mon.latency}
     os.makedirs(opts.results_dir, exist_ok=True)
     out = os.path.join(opts.results_dir, opts.scenario + ".json")
     with open(out, "w") as f:

@@ -152,6 +152,9 @@ TEST_F(LoadSuite, QuickRunLeavesSchemaResultsVerifiedUploadsAndAReportWithCharts
   EXPECT_NE(report.find("ping: memory (RSS) over time"), std::string::npos);
   EXPECT_NE(report.find("upload: latency percentiles"), std::string::npos);
   EXPECT_NE(report.find("upload: throughput per stage"), std::string::npos);
+  // Latency over time per scenario, from the server's histogram, beside the memory chart.
+  EXPECT_NE(report.find("ping: latency over time"), std::string::npos);
+  EXPECT_GE(Count(report, "<polyline class=\"latency\""), 6u);  // p50, p95, p99 per scenario
 
   // --update-baseline stored trimmed baselines; a result three times slower than its
   // baseline must make the comparison fail (p99 +50 % and over the 1 ms noise floor) and
@@ -171,6 +174,77 @@ TEST_F(LoadSuite, QuickRunLeavesSchemaResultsVerifiedUploadsAndAReportWithCharts
   EXPECT_EQ(ReadJson(results + "/ping.json")["baseline_comparison"]["verdict"], "fail");
 }
 
+// A capacity.json as stress-tests/lib/capacity.py writes it, for one instance.
+nlohmann::json CapacityDoc() {
+  auto step = [](double level, double p95, bool passed) {
+    return nlohmann::json{{"level", level}, {"requests_per_sec", level}, {"p50_ms", p95 / 4},
+                          {"p95_ms", p95},  {"p99_ms", p95 * 2},         {"passed", passed}};
+  };
+  auto form = [&](double rps, const std::string& limit, nlohmann::json burst) {
+    return nlohmann::json{
+        {"vcpu", 2},
+        {"max_rps", rps * 2},
+        {"max_users", 40},
+        {"slo", "p95 <= 200 ms"},
+        {"p50", 10.0},
+        {"p95", 150.0},
+        {"p99", 190.0},
+        {"binding_limit", limit},
+        {"evidence", {{"cpu_quota_use_pct", 97.0}, {"at", "first failing step"}}},
+        {"burst_minutes", burst},
+        {"steps",
+         {{"open", {step(rps / 2, 20, true), step(rps, 150, true), step(rps * 1.2, 900, false)}},
+          {"closed", {step(20, 30, true), step(40, 150, true), step(60, 700, false)}}}}};
+  };
+  return {{"schema", "fsvc-capacity/1"},
+          {"slo", {{"percentile", "p95"}, {"ms", 200}, {"max_error_rate", 0.001}}},
+          {"quick", true},
+          {"command", "stress-tests/run.sh capacity --quick"},
+          {"instances",
+           {{{"instance", "t3-micro"},
+             {"answer", "A t3.micro holds 40 users of this mix."},
+             {"forms",
+              {{"burst", form(500, "cpu", 160.0)},
+               {"baseline", form(50, "cpu credits (baseline quota)", nullptr)}}}}}}};
+}
+
+// The capacity answer's report section and its CI check (scripts/test.sh runs
+// `run.sh capacity --quick --instance t3-micro`, then capacity_check.py): the section comes
+// first, with the table, the curve, the SLO line and the knee; the check passes on a good
+// result and names what is wrong in a bad one.
+TEST(CapacityReport, ComesFirstWithTableCurveSloAndKneeAndTheCheckCanFail) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/capacity.json") << CapacityDoc().dump();
+  const std::string lib = "python3 " + kSource + "/stress-tests/lib/";
+  const Shell render = RunShell(lib + "report.py --results " + dir.path());
+  ASSERT_EQ(render.status, 0) << render.output;
+  const std::string report = ReadFile(dir.path() + "/report.html");
+  EXPECT_NE(report.find("<section id=\"capacity\">"), std::string::npos);
+  EXPECT_NE(report.find("t3-micro: p95 latency vs load (open model)"), std::string::npos);
+  EXPECT_NE(report.find("knee 1000/s"), std::string::npos) << report;
+  EXPECT_NE(report.find("A t3.micro holds 40 users of this mix."), std::string::npos);
+  const Shell ok = RunShell(lib + "capacity_check.py " + dir.path());
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  EXPECT_NE(ok.output.find("capacity ok: t3-micro"), std::string::npos) << ok.output;
+
+  auto bad = CapacityDoc();
+  auto& burst = bad["instances"][0]["forms"]["burst"];
+  burst["p95"] = 250.0;
+  burst.erase("binding_limit");
+  bad["instances"][0]["forms"]["baseline"]["max_users"] = 0;
+  std::ofstream(dir.path() + "/capacity.json") << bad.dump();
+  const Shell fail = RunShell(lib + "capacity_check.py " + dir.path() + " --instance t3-micro " +
+                              "--instance t3-small");
+  EXPECT_EQ(fail.status, 1) << fail.output;
+  EXPECT_NE(fail.output.find("FAIL t3-micro burst lacks binding_limit"), std::string::npos)
+      << fail.output;
+  EXPECT_NE(fail.output.find("FAIL t3-micro baseline: max_rps 100, max_users 0"),
+            std::string::npos)
+      << fail.output;
+  EXPECT_NE(fail.output.find("FAIL t3-small missing"), std::string::npos) << fail.output;
+  EXPECT_NE(fail.output.find("no row for t3-small"), std::string::npos) << fail.output;
+}
+
 TEST_F(LoadSuite, ExplainsWhatToDoWhenNoServerAnswers) {
   TempDir out;
   const Shell run = RunShell("BASE_URL=http://127.0.0.1:1 FSVC_RESULTS_DIR=" + out.path() + " " +
@@ -186,8 +260,8 @@ TEST(K6Scripts, AreValidEsModulesThatRunAgainstStubbedK6) {
   if (!HaveTool("node")) GTEST_SKIP() << "node is needed (Debian package nodejs)";
   const std::string check =
       "node --experimental-vm-modules --no-warnings " + kSource + "/stress-tests/lib/k6_check.js ";
-  const std::vector<std::string> scripts = {"ping", "upload",   "read", "batch",
-                                            "soak", "breaking", "slow"};
+  const std::vector<std::string> scripts = {"ping", "upload", "read", "batch",
+                                            "soak", "breaking", "slow", "capacity"};
   std::string args;
   for (const auto& s : scripts) args += kSource + "/stress-tests/k6/" + s + ".js ";
   const Shell ok = RunShell(check + args);
