@@ -238,8 +238,7 @@ TEST(CapacityReport, ComesFirstWithTableCurveSloAndKneeAndTheCheckCanFail) {
   EXPECT_EQ(fail.status, 1) << fail.output;
   EXPECT_NE(fail.output.find("FAIL t3-micro burst lacks binding_limit"), std::string::npos)
       << fail.output;
-  EXPECT_NE(fail.output.find("FAIL t3-micro baseline: max_rps 100, max_users 0"),
-            std::string::npos)
+  EXPECT_NE(fail.output.find("FAIL t3-micro baseline: max_rps 100, max_users 0"), std::string::npos)
       << fail.output;
   EXPECT_NE(fail.output.find("FAIL t3-small missing"), std::string::npos) << fail.output;
   EXPECT_NE(fail.output.find("no row for t3-small"), std::string::npos) << fail.output;
@@ -260,7 +259,7 @@ TEST(K6Scripts, AreValidEsModulesThatRunAgainstStubbedK6) {
   if (!HaveTool("node")) GTEST_SKIP() << "node is needed (Debian package nodejs)";
   const std::string check =
       "node --experimental-vm-modules --no-warnings " + kSource + "/stress-tests/lib/k6_check.js ";
-  const std::vector<std::string> scripts = {"ping", "upload", "read", "batch",
+  const std::vector<std::string> scripts = {"ping", "upload",   "read", "batch",
                                             "soak", "breaking", "slow", "capacity"};
   std::string args;
   for (const auto& s : scripts) args += kSource + "/stress-tests/k6/" + s + ".js ";
