@@ -706,8 +706,8 @@ def main():
 def answer(name, forms, slo):
     """One sentence per instance."""
     b, base = forms["burst"], forms["baseline"]
-    text = ("A %s holds %d users (%g req/s open-model) of this mix at %s <= %g ms; beyond "
-            "that the %s gives out" % (name.replace("-", "."), b["max_users"], b["max_rps"],
+    text = ("A %s holds %d users (%g req/s open-model) of this mix at %s <= %g ms; what "
+            "stops it beyond that: %s" % (name.replace("-", "."), b["max_users"], b["max_rps"],
                                        slo[0], slo[1], b["binding_limit"]))
     if b["burst_minutes"]:
         text += ("; at that load a full credit balance lasts %g min, then the baseline holds "
