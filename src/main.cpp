@@ -9,6 +9,7 @@
 #include "api/folders_api.h"
 #include "api/links_api.h"
 #include "api/metrics_api.h"
+#include "api/move_api.h"
 #include "api/ops_api.h"
 #include "auth/access_check.h"
 #include "config/config.h"
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
   RegisterOpsRoutes(server, **store, config);
   RegisterFileRoutes(server, **store, config);
   RegisterFolderRoutes(server, **store, config);
+  RegisterMoveRoutes(server, **store);
   RegisterLinkRoutes(server, links, config);
   std::atomic<bool> stopping{false};  // ends a running CPU profile at shutdown
   RegisterDebugRoutes(server, config, stopping);

@@ -2,7 +2,9 @@
 
 #include <array>
 
+#include "api/client_digest.h"
 #include "api/json_views.h"
+#include "api/preconditions.h"
 #include "http/error_response.h"
 #include "http/range.h"
 #include "storage/path.h"
@@ -10,22 +12,6 @@
 
 namespace fsvc {
 namespace {
-
-bool ETagMatches(std::string_view header, const std::string& etag) {
-  if (header == "*") return true;
-  size_t pos = 0;
-  while (pos < header.size()) {
-    size_t end = header.find(',', pos);
-    if (end == std::string_view::npos) end = header.size();
-    std::string_view tag = header.substr(pos, end - pos);
-    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
-    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
-    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);  // weak comparison, RFC 9110 13.1.2
-    if (tag == etag) return true;
-    pos = end + 1;
-  }
-  return false;
-}
 
 // Whether a browser may show `content_type` inline. An allow-list of types
 // that run no script and render nothing of their own: plain text, the
@@ -56,18 +42,26 @@ void ServeFile(const Request& req, Response& res, OpenFile file) {
   res.SetHeader("Last-Modified", HttpDate(info.modified_ms));
   res.SetHeader("Accept-Ranges", "bytes");
   res.SetHeader("Cache-Control", "no-cache");
+  const std::string digest = DigestFieldValue(info.sha256);
+  res.SetHeader("Repr-Digest", digest);
   if (!InlineSafe(info.content_type)) {
     res.SetHeader("Content-Disposition",
                   "attachment; filename*=UTF-8''" + PercentEncode(BaseName(info.path)));
     res.SetHeader("Content-Security-Policy", "sandbox");
   }
 
-  if (req.HasHeader("If-None-Match") && ETagMatches(req.Header("If-None-Match"), etag)) {
-    res.status = 304;
-    // RFC 9110 8.6: a 304 may state the length a 200 would have had, and
-    // must not state any other (the server would otherwise write 0).
-    res.SetHeader("Content-Length", std::to_string(size));
-    return;
+  switch (Preconditions::From(req).Evaluate(&info, /*safe=*/true)) {
+    case Preconditions::Outcome::kProceed:
+      break;
+    case Preconditions::Outcome::kFailed:
+      return SendError(
+          res, {Errc::kPreconditionFailed, "precondition failed: the file's ETag is " + etag});
+    case Preconditions::Outcome::kNotModified:
+      res.status = 304;
+      // RFC 9110 8.6: a 304 may state the length a 200 would have had, and
+      // must not state any other (the server would otherwise write 0).
+      res.SetHeader("Content-Length", std::to_string(size));
+      return;
   }
   uint64_t offset = 0, length = size;
   res.status = 200;
@@ -90,6 +84,8 @@ void ServeFile(const Request& req, Response& res, OpenFile file) {
                                          std::to_string(size));
     }
   }
+  // Content-Digest describes the bytes sent: only a whole file's is known.
+  if (res.status == 200) res.SetHeader("Content-Digest", digest);
   if (length == 0) {
     res.SetBody("", info.content_type);
     return;

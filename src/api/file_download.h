@@ -1,5 +1,5 @@
 // Serves an opened file as an HTTP response: conditional requests
-// (If-None-Match -> 304), a single Range (206 / 416, If-Range honoured),
+// (src/api/preconditions.h: 412, 304), a single Range (206 / 416, If-Range honoured),
 // and the body sent straight from the blob's descriptor (Response::FileBody),
 // so a download holds no buffer of its own however large the file or slow
 // the reader. Content that a browser would run (HTML, SVG, scripts, or any

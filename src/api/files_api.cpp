@@ -1,7 +1,9 @@
 #include "api/files_api.h"
 
+#include "api/client_digest.h"
 #include "api/file_download.h"
 #include "api/json_views.h"
+#include "api/preconditions.h"
 #include "api/request_params.h"
 #include "api/upload_stream.h"
 #include "http/error_response.h"
@@ -28,6 +30,7 @@ std::string ContentTypeFor(std::string_view declared, std::string_view name) {
 
 void SendCommitted(Response& res, const FileStore::Committed& c) {
   res.SetHeader("ETag", c.info.ETag());
+  res.SetHeader("Repr-Digest", DigestFieldValue(c.info.sha256));
   // A stored name may hold '?', '#', '%' or spaces: the header carries a URI.
   res.SetHeader("Location", "/files/" + PercentEncode(c.info.path, "/"));
   SendJson(res, c.created ? 201 : 200, FileJson(c.info));
@@ -63,13 +66,22 @@ Result<StagedForm> ReadUploadForm(const Request& req, FileStore& store, const Co
   return StagedForm{std::move(*staged), std::move(*folder)};
 }
 
+// A file part that arrived whole and matches the checksums its headers
+// carry.
+Status CheckPart(const StagedFile& f, const FileStore& store) {
+  if (f.error) return *f.error;
+  auto expected = ExpectedDigestsFrom(f.headers);
+  if (!expected) return expected.error();
+  return VerifyDigests(*expected, *f.blob, store);
+}
+
 // Every file of an all-or-nothing upload, named; the first failed part or
 // bad name fails them all, before anything is committed.
-Result<std::vector<FileStore::Staged>> NameAll(StagedForm& form) {
+Result<std::vector<FileStore::Staged>> NameAll(StagedForm& form, const FileStore& store) {
   std::vector<FileStore::Staged> named;
   named.reserve(form.upload.files.size());
   for (StagedFile& f : form.upload.files) {
-    if (f.error) return *f.error;
+    if (auto st = CheckPart(f, store); !st) return st.error();
     auto path = NormalizeFilePath(JoinPath(form.folder, f.filename));
     if (!path) return path.error();
     std::string type = ContentTypeFor(f.content_type, *path);
@@ -85,10 +97,24 @@ void PutFile(const Request& req, Response& res, FileStore& store, const Config& 
     return SendErrorAndClose(
         res, {Errc::kInvalidArgument, "PUT takes the raw file body; use POST /upload for forms"});
   }
+  const Preconditions pre = Preconditions::From(req);
+  const WriteGuard guard = pre.Guard();
+  if (guard) {
+    // Refused before the body is read when it already fails; the commit
+    // asks again, since another writer may change the file meanwhile.
+    auto now = store.Stat(*path);
+    if (!now && now.error().code != Errc::kNotFound) return SendErrorAndClose(res, now.error());
+    if (auto st = pre.CheckWrite(now ? &*now : nullptr); !st) {
+      return SendErrorAndClose(res, st.error());
+    }
+  }
+  auto expected = ExpectedDigestsFrom(req.headers);
+  if (!expected) return SendErrorAndClose(res, expected.error());
   auto blob = StageRawBody(req, store, config.max_upload_bytes);
   if (!blob) return SendErrorAndClose(res, blob.error());
-  auto done =
-      store.Commit(std::move(*blob), *path, ContentTypeFor(req.Header("Content-Type"), *path));
+  if (auto st = VerifyDigests(*expected, *blob, store); !st) return SendError(res, st.error());
+  auto done = store.Commit(std::move(*blob), *path,
+                           ContentTypeFor(req.Header("Content-Type"), *path), guard);
   if (!done) return SendError(res, done.error());
   SendCommitted(res, *done);
 }
@@ -96,7 +122,7 @@ void PutFile(const Request& req, Response& res, FileStore& store, const Config& 
 void Upload(const Request& req, Response& res, FileStore& store, const Config& config) {
   auto form = ReadUploadForm(req, store, config);
   if (!form) return SendErrorAndClose(res, form.error());
-  auto named = NameAll(*form);
+  auto named = NameAll(*form, store);
   if (!named) return SendError(res, named.error());
   // One transaction: every file of the form is stored, or none is.
   auto done = store.CommitAll(std::move(*named));
@@ -116,8 +142,9 @@ void BatchUpload(const Request& req, Response& res, FileStore& store, const Conf
   for (StagedFile& f : staged.files) {
     nlohmann::json item = {{"name", f.filename}};
     auto path = NormalizeFilePath(JoinPath(folder, f.filename));
+    const Status part = CheckPart(f, store);
     Result<FileStore::Committed> done =
-        f.error ? Result<FileStore::Committed>(*f.error)
+        !part   ? Result<FileStore::Committed>(part.error())
         : !path ? Result<FileStore::Committed>(path.error())
                 : store.Commit(std::move(*f.blob), *path, ContentTypeFor(f.content_type, *path));
     if (done) {
@@ -135,10 +162,18 @@ void BatchUpload(const Request& req, Response& res, FileStore& store, const Conf
            {{"results", results}, {"succeeded", succeeded}, {"failed", failed}});
 }
 
-void DeletePath(Response& res, FileStore& store, const Result<std::string>& path) {
+void DeletePath(const Request& req, Response& res, FileStore& store,
+                const Result<std::string>& path) {
   if (!path) return SendError(res, path.error());
-  if (auto st = store.Delete(*path); !st) return SendError(res, st.error());
+  if (auto st = store.Delete(*path, Preconditions::From(req).Guard()); !st) {
+    return SendError(res, st.error());
+  }
   SendJson(res, 200, {{"deleted", *path}});
+}
+
+std::vector<HeaderParam> Concat(std::vector<HeaderParam> a, const std::vector<HeaderParam>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 }  // namespace
@@ -152,6 +187,7 @@ void RegisterFileRoutes(HttpServer& server, FileStore& store, const Config& conf
          .body = BodyMode::kStreamed,
          .summary = "Store the raw body as the file at path (201 new, 200 replaced)",
          .body_type = "application/octet-stream",
+         .headers = Concat(kWritePreconditions, kUploadDigestHeaders),
          .handler = [&store, &config](const Request& req, Response& res) {
            PutFile(req, res, store, config);
          }});
@@ -160,7 +196,8 @@ void RegisterFileRoutes(HttpServer& server, FileStore& store, const Config& conf
          .access = Access::kRead,
          .rate = RateClass::kRead,
          .body = BodyMode::kNone,
-         .summary = "Download a file (HEAD, Range, If-None-Match, If-Range)",
+         .summary = "Download a file (HEAD, Range, conditional requests)",
+         .headers = kReadPreconditions,
          .handler = [&store](const Request& req, Response& res) {
            auto path = NormalizeFilePath(req.captures[0]);
            if (!path) return SendError(res, path.error());
@@ -174,8 +211,9 @@ void RegisterFileRoutes(HttpServer& server, FileStore& store, const Config& conf
          .rate = RateClass::kWrite,
          .body = BodyMode::kNone,
          .summary = "Delete the file at path",
+         .headers = kWritePreconditions,
          .handler = [&store](const Request& req, Response& res) {
-           DeletePath(res, store, NormalizeFilePath(req.captures[0]));
+           DeletePath(req, res, store, NormalizeFilePath(req.captures[0]));
          }});
   r.Add({.method = "DELETE",
          .pattern = "/delete",
@@ -184,15 +222,17 @@ void RegisterFileRoutes(HttpServer& server, FileStore& store, const Config& conf
          .body = BodyMode::kNone,
          .summary = "Delete the file named by the query",
          .query = {{"path", true, "the file"}},
+         .headers = kWritePreconditions,
          .handler = [&store](const Request& req, Response& res) {
-           DeletePath(res, store, FilePathParam(req));
+           DeletePath(req, res, store, FilePathParam(req));
          }});
   r.Add({.method = "POST",
          .pattern = "/upload",
          .access = Access::kWrite,
          .rate = RateClass::kWrite,
          .body = BodyMode::kStreamed,
-         .summary = "Upload the form's files into a folder: all of them, or an error",
+         .summary = "Upload the form's files into a folder: all of them, or an error (a file "
+                    "part may carry Content-Digest, Content-MD5 or x-amz-checksum-sha256)",
          .query = {{"path", false, "the folder (a 'path' form field wins)"}},
          .body_type = "multipart/form-data",
          .handler = [&store, &config](const Request& req, Response& res) {
@@ -203,7 +243,8 @@ void RegisterFileRoutes(HttpServer& server, FileStore& store, const Config& conf
          .access = Access::kWrite,
          .rate = RateClass::kWrite,
          .body = BodyMode::kStreamed,
-         .summary = "Upload the form's files into a folder, with a result per file",
+         .summary = "Upload the form's files into a folder, with a result per file (a file "
+                    "part may carry Content-Digest, Content-MD5 or x-amz-checksum-sha256)",
          .query = {{"path", false, "the folder (a 'path' form field wins)"}},
          .body_type = "multipart/form-data",
          .handler = [&store, &config](const Request& req, Response& res) {

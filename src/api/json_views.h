@@ -7,13 +7,12 @@
 #include <string>
 
 #include "storage/file_store.h"
+#include "util/time_text.h"
 
 namespace fsvc {
 
 // {"path","name","size","sha256","etag","content_type","created_at","modified_at"}
 nlohmann::json FileJson(const FileInfo& info);
-// RFC 3339 UTC with milliseconds: "2026-11-22T19:00:00.123Z".
-std::string Rfc3339(int64_t unix_ms);
 // RFC 9110 IMF-fixdate for Last-Modified: "Sun, 22 Nov 2026 19:00:00 GMT".
 std::string HttpDate(int64_t unix_ms);
 

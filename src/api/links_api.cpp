@@ -2,6 +2,7 @@
 
 #include "api/file_download.h"
 #include "api/json_views.h"
+#include "api/preconditions.h"
 #include "api/request_params.h"
 #include "http/error_response.h"
 #include "links/batch_request.h"
@@ -42,6 +43,7 @@ void RegisterLinkRoutes(HttpServer& server, LinkService& links, const Config& co
          .rate = RateClass::kRead,
          .body = BodyMode::kNone,
          .summary = "Download a file through a signed link",
+         .headers = kReadPreconditions,
          .handler = [&links](const Request& req, Response& res) {
            auto file = links.Resolve(req.captures[0]);
            if (!file) return SendError(res, file.error());

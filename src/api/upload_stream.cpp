@@ -66,7 +66,8 @@ Result<StagedUpload> StageMultipart(const Request& req, FileStore& store,
       return Error{Errc::kTooManyFiles,
                    "more than " + std::to_string(limits.max_files) + " files in one request"};
     }
-    out.files.push_back(StagedFile{part.name, part.filename, part.content_type, {}, {}});
+    out.files.push_back(
+        StagedFile{part.name, part.filename, part.content_type, part.headers, {}, {}});
     auto w = store.BeginUpload(limits.max_file_bytes);
     if (!w) return w.error();
     writer.emplace(std::move(*w));

@@ -28,6 +28,7 @@ struct StagedFile {
   std::string field;         // the form field name ("file")
   std::string filename;      // as the client sent it, unvalidated
   std::string content_type;  // as the client sent it, may be empty
+  HeaderList headers;        // the part's other headers (its checksums)
   std::optional<PendingBlob> blob;
   std::optional<Error> error;  // set when this part failed on its own
 };

@@ -67,7 +67,8 @@ struct Config {
   int rate_write_per_sec = 5;
   int rate_write_burst = 15;
   int rate_limit_max_clients = 16384;
-  int trusted_proxy_hops = 0;  // > 0: clients keyed by X-Forwarded-For
+  int trusted_proxy_hops = 0;   // > 0: clients keyed by X-Forwarded-For
+  std::string trusted_proxies;  // peer addresses whose X-Request-Id is kept
 
   // Access control (src/auth): on unless AUTH=off is set explicitly.
   bool auth = true;
@@ -78,6 +79,16 @@ struct Config {
   bool enable_profiling = false;
   bool disable_rate_limiter = false;
   bool server_timing = false;
+  std::string access_log = "off";  // off, stdout or a file (src/http/access_log.h)
+  // CORS (src/http/cors.h): off while no origin is allowed.
+  std::string cors_allowed_origins;
+  std::string cors_allowed_methods = "GET, HEAD, PUT, POST, DELETE";
+  std::string cors_allowed_headers =
+      "Authorization, Content-Type, If-Match, If-None-Match, If-Modified-Since, "
+      "If-Unmodified-Since, Range, If-Range, Content-Digest, Repr-Digest, Content-MD5, "
+      "x-amz-checksum-sha256, X-Request-Id";
+  bool cors_allow_credentials = false;
+  int cors_max_age = 600;
   // jemalloc's dirty-page decay (0 = derived from the memory limit).
   int alloc_decay_ms = 0;
 

@@ -37,9 +37,11 @@ Boundary::Decision Boundary::Admit(std::string_view bytes, const std::string& re
   r.label = "unrouted";
   // A refusal closes the connection when a body may follow the header: its
   // bytes must never be read as the next request.
+  HeaderList cors;  // what the request's Origin earns, on every answer
   auto fail = [&](const Error& error, bool close) -> Decision {
     r.close = r.close || close;
     SendError(r.response, error);
+    for (auto& [k, v] : cors) r.response.SetHeader(k, std::move(v));
     return std::move(d);
   };
 
@@ -47,6 +49,8 @@ Boundary::Decision Boundary::Admit(std::string_view bytes, const std::string& re
   if (!head) return fail(head.error(), true);
   r.head = head->method == "HEAD";
   r.head_size = head->size;
+  r.method = head->method;
+  r.path = head->path;
   // An early answer ends the connection the client asked to end, as the
   // library's would: "Connection: close", or HTTP/1.0 without keep-alive.
   {
@@ -57,6 +61,8 @@ Boundary::Decision Boundary::Admit(std::string_view bytes, const std::string& re
     r.close = EqualsIgnoreCase(connection, "close") ||
               (head->http10 && !EqualsIgnoreCase(connection, "keep-alive"));
   }
+  const std::string_view origin = FindHeader(head->headers, "Origin");
+  if (cors_.enabled()) cors = cors_.ResponseHeaders(origin);
   auto framing = ParseFraming(*head);
   if (!framing) return fail(framing.error(), true);
   const bool body = framing->HasBody();
@@ -70,6 +76,13 @@ Boundary::Decision Boundary::Admit(std::string_view bytes, const std::string& re
     r.response.status = 204;
     r.response.SetHeader("Allow", head->target == "*" ? "GET, HEAD, PUT, POST, DELETE, OPTIONS"
                                                       : m.allowed + ", OPTIONS");
+    const std::string_view preflight = FindHeader(head->headers, "Access-Control-Request-Method");
+    if (cors_.enabled() && !preflight.empty()) {
+      cors = cors_.PreflightHeaders(origin, preflight,
+                                    FindHeader(head->headers, "Access-Control-Request-Headers"),
+                                    m.allowed);
+    }
+    for (auto& [k, v] : cors) r.response.SetHeader(k, std::move(v));
     return d;
   }
   RouteTable::Match match = routes_.Find(head->method, head->path);
@@ -141,6 +154,7 @@ Boundary::Decision Boundary::Admit(std::string_view bytes, const std::string& re
     }
     a.response_headers = std::move(v.headers);
   }
+  a.response_headers.insert(a.response_headers.end(), cors.begin(), cors.end());
   if (route.access != Access::kOpen && access_) {
     if (auto denied = access_(req, route.access, req.key_id)) {
       if (denied->code == Errc::kUnauthorized) {

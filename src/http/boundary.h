@@ -4,13 +4,15 @@
 //
 // In order: the head parses strictly (400/414/431) and frames its body
 // unambiguously (400); the route exists (404) for this method (405 with
-// Allow; OPTIONS is answered 204 with Allow); the body fits the route's
+// Allow; OPTIONS is answered 204 with Allow, and a CORS preflight from the
+// same row: src/http/cors.h); the body fits the route's
 // mode (413 body_not_allowed or over the limit, 411 for an upload without
 // framing, 415 for a Content-Encoding, 417 for an unknown Expect); the
 // client is within its rate class (429); its key holds the route's role
 // (401/403); the server and the client have a body slot free (503, 429).
 // Any refusal of a request that declared a body closes the connection, so
-// the unread body is never parsed as a next request. An admitted request
+// the unread body is never parsed as a next request. Every answer, refusal
+// or not, carries the CORS headers the request's Origin earns. An admitted request
 // carries its route, the parsed Request and the slots it holds.
 #pragma once
 
@@ -24,6 +26,7 @@
 #include <string_view>
 
 #include "http/body_reader.h"
+#include "http/cors.h"
 #include "http/message.h"
 #include "http/request_head.h"
 #include "http/route_table.h"
@@ -89,6 +92,7 @@ class Boundary {
 
   void SetRateCheck(RateCheck check) { rate_ = std::move(check); }
   void SetAccessCheck(AccessCheck check) { access_ = std::move(check); }
+  void SetCors(CorsPolicy cors) { cors_ = std::move(cors); }  // before serving; off until set
 
   struct Admitted {
     const Route* route = nullptr;
@@ -108,6 +112,8 @@ class Boundary {
     bool head = false;     // a HEAD request: the answer has no body
     size_t head_size = 0;  // bytes of the header block to drop when the connection stays
     std::string label;     // the route's label, or "unrouted"
+    std::string method;    // as far as the head parsed, for the access log
+    std::string path;
   };
   struct Decision {
     std::optional<Admitted> admitted;
@@ -120,6 +126,7 @@ class Boundary {
  private:
   const RouteTable& routes_;
   const BoundaryOptions options_;
+  CorsPolicy cors_;
   UploadGate& gate_;
   ClientBodies client_bodies_;
   RateCheck rate_;

@@ -50,6 +50,10 @@ int HttpStatusFor(Errc code) {
       return 431;
     case Errc::kUriTooLong:
       return 414;
+    case Errc::kPreconditionFailed:
+      return 412;
+    case Errc::kDigestMismatch:
+      return 400;
   }
   return 500;
 }

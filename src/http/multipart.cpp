@@ -208,6 +208,8 @@ Status MultipartParser::ParseHeaders(std::string_view block) {
       if (auto st = ParseDisposition(value, part); !st) return st;
     } else if (EqualsIgnoreCase(name, "Content-Type")) {
       part.content_type = std::string(value);
+    } else {
+      part.headers.emplace_back(name, value);
     }
   }
   if (!disposition) return Malformed("a part has no Content-Disposition");

@@ -2,7 +2,8 @@
 // with no more than a delimiter's length of body bytes held back.
 //
 // Feed() takes the body in pieces of any size; `on_part` is called when a
-// part's header section has been read (its name, filename and type), then
+// part's header section has been read (its name, filename, type and other
+// headers), then
 // `on_data` with its bytes as they arrive (the delimiter never included),
 // until the next part or the closing delimiter. A part's header section is
 // at most kMaxPartHeaderBytes; anything before the first delimiter and
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/message.h"
 #include "util/error.h"
 
 namespace fsvc {
@@ -28,6 +30,7 @@ class MultipartParser {
     std::string name;          // Content-Disposition name=
     std::string filename;      // filename= (empty: a plain form field)
     std::string content_type;  // the part's Content-Type, may be empty
+    HeaderList headers;        // every other part header (Content-Digest...)
   };
   struct Callbacks {
     std::function<Status(const Part&)> on_part;

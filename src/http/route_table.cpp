@@ -130,6 +130,13 @@ std::string RouteTable::OpenApiJson(std::string_view version) const {
       if (!q.description.empty()) p["description"] = q.description;
       params.push_back(std::move(p));
     }
+    for (const HeaderParam& h : r.headers) {
+      params.push_back({{"name", h.name},
+                        {"in", "header"},
+                        {"required", false},
+                        {"description", h.description},
+                        {"schema", {{"type", "string"}}}});
+    }
     // "/debug/pprof" and "/debug/pprof/" differ only in what OperationId drops.
     std::string id = OperationId(r);
     for (int n = 2; !ids.insert(id).second; ++n) id = OperationId(r) + "_" + std::to_string(n);

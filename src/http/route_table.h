@@ -41,6 +41,12 @@ struct QueryParam {
   std::string_view description;
 };
 
+// A request header the route reads (If-Match, Content-Digest...).
+struct HeaderParam {
+  std::string_view name;
+  std::string_view description;
+};
+
 using Handler = std::function<void(const Request&, Response&)>;
 
 struct Route {
@@ -49,9 +55,10 @@ struct Route {
   Access access = Access::kRead;
   RateClass rate = RateClass::kRead;
   BodyMode body = BodyMode::kNone;
-  std::string_view summary;            // one line, for /openapi.json
-  std::vector<QueryParam> query = {};  // documented query parameters
-  std::string_view body_type = {};     // the body's media type, for /openapi.json
+  std::string_view summary;               // one line, for /openapi.json
+  std::vector<QueryParam> query = {};     // documented query parameters
+  std::string_view body_type = {};        // the body's media type, for /openapi.json
+  std::vector<HeaderParam> headers = {};  // documented request headers
   Handler handler;
   // "GET /files/{path...}": the metrics label and the log's route; made once
   // by RouteTable::Add, since every request's metrics use it.

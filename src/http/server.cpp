@@ -6,11 +6,14 @@
 #include <cstdio>
 #include <optional>
 
+#include "http/access_log.h"
 #include "http/connection_server.h"
+#include "http/cors.h"
 #include "http/error_response.h"
 #include "http/file_body.h"
 #include "http/upload_gate.h"
 #include "platform/fd_limit.h"
+#include "util/string_list.h"
 
 namespace fsvc {
 namespace {
@@ -143,11 +146,14 @@ class HttpServer::Impl final : public RequestGate {
  public:
   explicit Impl(const Config& c)
       : config(c),
+        trusted_proxies(SplitList(c.trusted_proxies)),
         uploads(BodySlots(c)),
         boundary(routes, BoundaryOptionsFrom(c), uploads),
         svr(LimitsFrom(c), *this) {}
 
   const Config& config;
+  const std::vector<std::string> trusted_proxies;  // their X-Request-Id is kept
+  std::unique_ptr<AccessLog> access_log;           // null: off
   RouteTable routes;
   UploadGate uploads;
   Boundary boundary;
@@ -162,6 +168,8 @@ class HttpServer::Impl final : public RequestGate {
     Boundary::Admitted admitted;
     BodyReader reader;
     Clock::time_point started;
+    std::string request_id;
+    uint64_t bytes_out = 0;  // the body the handler answered
     bool closes = false;
     bool finished = false;  // on_finish has run
   };
@@ -178,6 +186,26 @@ class HttpServer::Impl final : public RequestGate {
       if (o.on_finish) o.on_finish(label, status, elapsed);
     }
   }
+  // The admitted request's access-log line; `aborted`: no response went out.
+  void LogAdmitted(const InFlight& f, int status, bool aborted) {
+    if (!access_log) return;
+    const Request& req = f.admitted.request;
+    access_log->Write({std::chrono::system_clock::now(), f.request_id, req.client, req.key_id,
+                       req.method, f.admitted.route->pattern, req.path, status,
+                       f.reader.bytes_read(), aborted ? 0 : f.bytes_out, Clock::now() - f.started,
+                       aborted        ? "aborted"
+                       : status < 400 ? "ok"
+                                      : "error"});
+  }
+  // X-Request-Id: a trusted proxy's, else our own.
+  std::string RequestIdFor(const Request& req, const std::string& peer) const {
+    const std::string_view sent = req.Header("X-Request-Id");
+    if (!sent.empty() && IsValidRequestId(sent) &&
+        std::find(trusted_proxies.begin(), trusted_proxies.end(), peer) != trusted_proxies.end()) {
+      return std::string(sent);
+    }
+    return NewRequestId();
+  }
 
   bool Admit(Connection& conn, ConnectionStream& stream, bool& close) override {
     const auto started = Clock::now();
@@ -185,11 +213,20 @@ class HttpServer::Impl final : public RequestGate {
     Boundary::Decision d = boundary.Admit(conn.Buffered(), conn.remote_ip());
     if (!d.admitted) {
       Boundary::Refused& r = d.refused;
+      const std::string id = NewRequestId();
+      r.response.SetHeader("X-Request-Id", id);
       const std::string bytes = Serialize(r.response, r.close, r.head);
       stream.write(bytes.data(), bytes.size());
       if (!r.close) conn.Discard(r.head_size);
       close = r.close;
       Finished(r.label, r.response.status, started);
+      if (access_log) {
+        access_log->Write(
+            {std::chrono::system_clock::now(), id, conn.remote_ip(), "", r.method,
+             r.label == "unrouted" ? "unrouted" : r.label.substr(r.label.find(' ') + 1), r.path,
+             r.response.status, 0, r.head ? 0 : r.response.body().size(), Clock::now() - started,
+             r.response.status < 400 ? "ok" : "refused"});
+      }
       return false;
     }
     Boundary::Admitted& a = *d.admitted;
@@ -205,14 +242,19 @@ class HttpServer::Impl final : public RequestGate {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           return stream.write(kContinue.data(), kContinue.size()) > 0 && stream.Flush();
         });
+    std::string id = RequestIdFor(a.request, conn.remote_ip());
     t_current.emplace(std::move(a), std::move(reader), started);
+    t_current->request_id = std::move(id);
     return true;
   }
 
   bool Finish(Connection& conn) override {
     if (!t_current) return false;
     InFlight& f = *t_current;
-    if (!f.finished) Finished(f.admitted.route->label(), 500, f.started);
+    if (!f.finished) {
+      Finished(f.admitted.route->label(), 500, f.started);
+      LogAdmitted(f, 500, /*aborted=*/true);
+    }
     // A body left unread (the handler answered early) would be parsed as the next request.
     const bool reusable = f.reader.complete() && !f.closes && conn.Unread(f.reader.leftover());
     t_current.reset();  // the body slots go back here
@@ -256,6 +298,8 @@ class HttpServer::Impl final : public RequestGate {
     }
     if (!reader.complete()) res.CloseConnection();
     f.closes = res.closes_connection();
+    res.SetHeader("X-Request-Id", f.request_id);
+    f.bytes_out = req.method == "HEAD" ? 0 : res.file() ? res.file()->length : res.body().size();
     ToLibrary(res, out);
   }
 };
@@ -300,6 +344,7 @@ HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(conf
     f->finished = true;
     if (res.get_header_value("Connection") == "close") f->closes = true;
     impl_->Finished(f->admitted.route->label(), res.status, f->started);
+    impl_->LogAdmitted(*f, res.status, /*aborted=*/false);
   });
 }
 
@@ -331,6 +376,13 @@ ServerStats HttpServer::Stats() const {
 Result<int> HttpServer::Bind() {
   auto& svr = impl_->svr;
   const auto& c = impl_->config;
+  auto log = AccessLog::Open(c.access_log);
+  if (!log) return log.error();
+  impl_->access_log = std::move(*log);
+  auto cors = CorsPolicy::Make({c.cors_allowed_origins, c.cors_allowed_methods,
+                                c.cors_allowed_headers, c.cors_allow_credentials, c.cors_max_age});
+  if (!cors) return cors.error();
+  impl_->boundary.SetCors(std::move(*cors));
   int port = c.port;
   if (port == 0) {
     port = svr.bind_to_any_port(c.host);

@@ -169,15 +169,17 @@ Result<T> FileStore::WithSpareOnFull(Op op) {
 }
 
 Result<FileStore::Committed> FileStore::Commit(PendingBlob blob, const std::string& path,
-                                               const std::string& content_type) {
+                                               const std::string& content_type,
+                                               const WriteGuard& guard) {
   std::vector<Staged> one;
   one.push_back(Staged{std::move(blob), path, content_type});
-  auto done = CommitAll(std::move(one));
+  auto done = CommitAll(std::move(one), guard);
   if (!done) return done.error();
   return std::move(done->front());
 }
 
-Result<std::vector<FileStore::Committed>> FileStore::CommitAll(std::vector<Staged> staged) {
+Result<std::vector<FileStore::Committed>> FileStore::CommitAll(std::vector<Staged> staged,
+                                                               const WriteGuard& guard) {
   std::unordered_set<std::string_view> seen;
   for (const auto& s : staged) {
     if (!seen.insert(s.path).second) {
@@ -197,7 +199,7 @@ Result<std::vector<FileStore::Committed>> FileStore::CommitAll(std::vector<Stage
     rec.created_ms = rec.modified_ms = now;
     records.push_back(std::move(rec));
   }
-  auto put = meta_->PutFiles(std::move(records));
+  auto put = meta_->PutFiles(std::move(records), guard);
   if (!put) return put.error();  // the pending blobs remove themselves
   std::vector<Committed> out;
   out.reserve(put->size());
@@ -238,8 +240,8 @@ Result<FileInfo> FileStore::Stat(const std::string& path) {
   return ToFileInfo(*rec);
 }
 
-Status FileStore::Delete(const std::string& path) {
-  auto blob = WithSpareOnFull<std::string>([&] { return meta_->DeleteFile(path); });
+Status FileStore::Delete(const std::string& path, const WriteGuard& guard) {
+  auto blob = WithSpareOnFull<std::string>([&] { return meta_->DeleteFile(path, guard); });
   if (!blob) return blob.error();
   blobs_->Remove(*blob);
   blobs_->EnsureSpare();
@@ -267,6 +269,20 @@ Result<size_t> FileStore::DeleteFolder(const std::string& path) {
   // Paths of the removed files are not kept; listeners get the folder prefix.
   NotifyChanged(path + "/");
   return blobs->size();
+}
+
+Result<MoveResult> FileStore::Move(const std::string& from, const std::string& to, bool replace) {
+  auto moved = WithSpareOnFull<MoveResult>([&] { return meta_->Move(from, to, replace); });
+  if (!moved) return moved.error();
+  for (const auto& id : moved->replaced_blobs) blobs_->Remove(id);
+  blobs_->EnsureSpare();
+  // A folder's listeners get its prefix, as for DeleteFolder.
+  const std::string suffix = moved->folder ? "/" : "";
+  NotifyChanged(from + suffix);
+  NotifyChanged(to);
+  // Whatever was below a replaced folder is gone too.
+  if (moved->folder || moved->replaced) NotifyChanged(to + "/");
+  return moved;
 }
 
 Result<FileList> FileStore::List(const std::string& folder, const std::string& cursor, int limit) {

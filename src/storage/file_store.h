@@ -106,13 +106,19 @@ class FileStore {
     return blobs_->NewWriter(max_bytes, declared_size);
   }
   Result<PendingBlob> Seal(BlobWriter upload) { return blobs_->Publish(std::move(upload)); }
+  // The bytes of a sealed upload, before its commit: a client's checksum
+  // other than SHA-256 is verified against them.
+  Result<BlobHandle> OpenSealed(const PendingBlob& blob) const {
+    return blobs_->OpenBlob(blob.id());
+  }
   struct Committed {
     FileInfo info;
     bool created = false;  // false: an existing file was replaced
   };
-  // `path` must be normalised already.
+  // `path` must be normalised already. `guard` (see WriteGuard) decides,
+  // inside the commit, whether the file there may be replaced.
   Result<Committed> Commit(PendingBlob blob, const std::string& path,
-                           const std::string& content_type);
+                           const std::string& content_type, const WriteGuard& guard = nullptr);
 
   struct Staged {
     PendingBlob blob;
@@ -127,15 +133,22 @@ class FileStore {
   // that conflicts with a folder, or with another entry (a file "a" and a
   // file "a/b"), is kConflict for the whole batch. An empty batch commits
   // nothing and returns no results.
-  Result<std::vector<Committed>> CommitAll(std::vector<Staged> staged);
+  // `guard`, when set, is asked about every entry's current row.
+  Result<std::vector<Committed>> CommitAll(std::vector<Staged> staged,
+                                           const WriteGuard& guard = nullptr);
 
   Result<OpenFile> OpenPath(const std::string& path);
   Result<FileInfo> Stat(const std::string& path);
-  Status Delete(const std::string& path);
+  // `guard`, when set, decides inside the delete's transaction.
+  Status Delete(const std::string& path, const WriteGuard& guard = nullptr);
 
   Result<bool> CreateFolder(const std::string& path);
   // Returns the number of files removed with the folder.
   Result<size_t> DeleteFolder(const std::string& path);
+  // Renames a file or a folder (see MetadataStore::Move): one transaction,
+  // no byte copied; replaced content is removed once the rename committed.
+  // Signed links to the old paths stop working: they sign the path.
+  Result<MoveResult> Move(const std::string& from, const std::string& to, bool replace);
   Result<FileList> List(const std::string& folder, const std::string& cursor, int limit);
   Result<FolderList> ListFolders(const std::string& folder, const std::string& cursor, int limit);
 

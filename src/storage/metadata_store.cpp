@@ -156,7 +156,8 @@ Result<PutResult> MetadataStore::PutFile(FileRecord record) {
   return std::move(put->front());
 }
 
-Result<std::vector<PutResult>> MetadataStore::PutFiles(std::vector<FileRecord> records) {
+Result<std::vector<PutResult>> MetadataStore::PutFiles(std::vector<FileRecord> records,
+                                                       const WriteGuard& guard) {
   ScopedPhase timed(Phase::kMetadata);
   std::lock_guard lock(write_mu_);
   auto tx = sqlite::Transaction::Begin(*writer_);
@@ -164,7 +165,7 @@ Result<std::vector<PutResult>> MetadataStore::PutFiles(std::vector<FileRecord> r
   std::vector<PutResult> results;
   results.reserve(records.size());
   for (auto& record : records) {
-    auto put = PutFileLocked(std::move(record));
+    auto put = PutFileLocked(std::move(record), guard);
     if (!put) return put.error();  // the transaction rolls back: none of them
     results.push_back(std::move(*put));
   }
@@ -172,7 +173,7 @@ Result<std::vector<PutResult>> MetadataStore::PutFiles(std::vector<FileRecord> r
   return results;
 }
 
-Result<PutResult> MetadataStore::PutFileLocked(FileRecord record) {
+Result<PutResult> MetadataStore::PutFileLocked(FileRecord record, const WriteGuard& guard) {
   const std::string folder(ParentFolder(record.path));
   if (auto st = EnsureFoldersLocked(folder, record.modified_ms); !st) return st.error();
   {
@@ -189,11 +190,15 @@ Result<PutResult> MetadataStore::PutFileLocked(FileRecord record) {
     if (!old) return old.error();
     auto row = old->Bind(1, record.path).Step();
     if (!row) return row.error();
-    if (*row) {
-      const FileRecord prev = ReadFile(*old);
-      record.id = prev.id;
-      record.created_ms = prev.created_ms;
-      result.replaced_blob = prev.blob_id;
+    std::optional<FileRecord> prev;
+    if (*row) prev = ReadFile(*old);
+    if (guard) {
+      if (auto st = guard(prev ? &*prev : nullptr); !st) return st.error();
+    }
+    if (prev) {
+      record.id = prev->id;
+      record.created_ms = prev->created_ms;
+      result.replaced_blob = prev->blob_id;
     }
   }
   auto upsert = writer_->Prepare(
@@ -244,9 +249,29 @@ Result<FileRecord> MetadataStore::GetFileById(int64_t id) {
   return ReadFile(*st);
 }
 
-Result<std::string> MetadataStore::DeleteFile(const std::string& path) {
+Result<std::string> MetadataStore::DeleteFile(const std::string& path, const WriteGuard& guard) {
   ScopedPhase timed(Phase::kMetadata);
   std::lock_guard lock(write_mu_);
+  if (guard) {
+    // The row is read and removed in one transaction: no writer can change
+    // it between the guard's verdict and the delete.
+    auto tx = sqlite::Transaction::Begin(*writer_);
+    if (!tx) return tx.error();
+    auto get =
+        writer_->Prepare("SELECT " + std::string(kFileColumns) + " FROM files WHERE path = ?1");
+    if (!get) return get.error();
+    auto row = get->Bind(1, path).Step();
+    if (!row) return row.error();
+    if (!*row) return Error{Errc::kNotFound, "no file at '" + path + "'"};
+    const FileRecord current = ReadFile(*get);
+    get->Reset();
+    if (auto st = guard(&current); !st) return st.error();
+    auto del = writer_->Prepare("DELETE FROM files WHERE path = ?1");
+    if (!del) return del.error();
+    if (auto st = del->Bind(1, path).Run(); !st) return st.error();
+    if (auto st = tx->Commit(); !st) return st.error();
+    return current.blob_id;
+  }
   auto st = writer_->Prepare("DELETE FROM files WHERE path = ?1 RETURNING blob");
   if (!st) return st.error();
   auto row = st->Bind(1, path).Step();
@@ -289,6 +314,15 @@ Result<std::vector<std::string>> MetadataStore::DeleteFolder(const std::string& 
   auto tx = sqlite::Transaction::Begin(*writer_);
   if (!tx) return tx.error();
   std::vector<std::string> blobs;
+  auto found = DeleteFolderLocked(path, blobs);
+  if (!found) return found.error();
+  if (!*found) return Error{Errc::kNotFound, "no folder at '" + path + "'"};
+  if (auto st = tx->Commit(); !st) return st.error();
+  return blobs;
+}
+
+Result<bool> MetadataStore::DeleteFolderLocked(const std::string& path,
+                                               std::vector<std::string>& blobs) {
   {
     auto files = writer_->Prepare(
         "DELETE FROM files WHERE folder = ?1 OR (folder >= ?2 AND folder < ?3) RETURNING blob");
@@ -308,9 +342,92 @@ Result<std::vector<std::string>> MetadataStore::DeleteFolder(const std::string& 
       !st) {
     return st.error();
   }
-  if (writer_->Changes() == 0) return Error{Errc::kNotFound, "no folder at '" + path + "'"};
+  return writer_->Changes() > 0;
+}
+
+Result<MoveResult> MetadataStore::Move(const std::string& from, const std::string& to,
+                                       bool replace) {
+  ScopedPhase timed(Phase::kMetadata);
+  if (from.empty() || to.empty()) {
+    return Error{Errc::kInvalidArgument, "the root folder cannot be moved or replaced"};
+  }
+  if (from == to || to.starts_with(SubtreeLow(from)) || from.starts_with(SubtreeLow(to))) {
+    return Error{Errc::kInvalidArgument,
+                 "cannot move '" + from + "' to '" + to + "': one contains the other"};
+  }
+  std::lock_guard lock(write_mu_);
+  auto tx = sqlite::Transaction::Begin(*writer_);
+  if (!tx) return tx.error();
+  const auto exists = [this](const char* sql, const std::string& path) -> Result<bool> {
+    auto st = writer_->Prepare(sql);
+    if (!st) return st.error();
+    return st->Bind(1, path).Step();
+  };
+  constexpr const char* kFileAt = "SELECT 1 FROM files WHERE path = ?1";
+  constexpr const char* kFolderAt = "SELECT 1 FROM folders WHERE path = ?1";
+  MoveResult result;
+  auto is_file = exists(kFileAt, from);
+  if (!is_file) return is_file.error();
+  if (!*is_file) {
+    auto is_folder = exists(kFolderAt, from);
+    if (!is_folder) return is_folder.error();
+    if (!*is_folder) return Error{Errc::kNotFound, "nothing at '" + from + "'"};
+    result.folder = true;
+  }
+
+  // What stands at the target goes only when the client asked for it.
+  auto file_there = exists(kFileAt, to);
+  if (!file_there) return file_there.error();
+  auto folder_there = exists(kFolderAt, to);
+  if (!folder_there) return folder_there.error();
+  if ((*file_there || *folder_there) && !replace) {
+    return Error{Errc::kConflict, "'" + to + "' exists (ask to replace it)"};
+  }
+  result.replaced = *file_there || *folder_there;
+  if (*file_there) {
+    auto del = writer_->Prepare("DELETE FROM files WHERE path = ?1 RETURNING blob");
+    if (!del) return del.error();
+    auto row = del->Bind(1, to).Step();
+    if (!row) return row.error();
+    result.replaced_blobs.push_back(del->Text(0));
+  }
+  if (*folder_there) {
+    if (auto st = DeleteFolderLocked(to, result.replaced_blobs); !st) return st.error();
+  }
+  const int64_t now = NowMillis();
+  const std::string to_parent(ParentFolder(to));
+  if (auto st = EnsureFoldersLocked(to_parent, now); !st) return st.error();
+
+  if (!result.folder) {
+    auto move = writer_->Prepare(
+        "UPDATE files SET path = ?2, folder = ?3, name = ?4, modified_ms = ?5 WHERE path = ?1");
+    if (!move) return move.error();
+    move->Bind(1, from).Bind(2, to).Bind(3, to_parent).Bind(4, BaseName(to)).Bind(5, now);
+    if (auto st = move->Run(); !st) return st.error();
+    result.files = 1;
+  } else {
+    // length() and substr() count characters on both sides, so UTF-8 names
+    // keep their suffix intact.
+    auto folders = writer_->Prepare(
+        "UPDATE folders SET path = ?2 || substr(path, length(?1) + 1),"
+        " parent = CASE WHEN path = ?1 THEN ?3 ELSE ?2 || substr(parent, length(?1) + 1) END"
+        " WHERE path = ?1 OR (path >= ?4 AND path < ?5)");
+    if (!folders) return folders.error();
+    folders->Bind(1, from).Bind(2, to).Bind(3, to_parent).Bind(4, SubtreeLow(from));
+    folders->Bind(5, SubtreeHigh(from));
+    if (auto st = folders->Run(); !st) return st.error();
+    auto files = writer_->Prepare(
+        "UPDATE files SET path = ?2 || substr(path, length(?1) + 1),"
+        " folder = ?2 || substr(folder, length(?1) + 1), modified_ms = ?5"
+        " WHERE folder = ?1 OR (folder >= ?3 AND folder < ?4)");
+    if (!files) return files.error();
+    files->Bind(1, from).Bind(2, to).Bind(3, SubtreeLow(from)).Bind(4, SubtreeHigh(from));
+    files->Bind(5, now);
+    if (auto st = files->Run(); !st) return st.error();
+    result.files = static_cast<size_t>(writer_->Changes());
+  }
   if (auto st = tx->Commit(); !st) return st.error();
-  return blobs;
+  return result;
 }
 
 Result<std::vector<FileRecord>> MetadataStore::ListFiles(const std::string& folder,

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,9 +38,22 @@ struct FolderRecord {
   int64_t created_ms = 0;
 };
 
+// Decides, inside a write's transaction and so atomically with respect to
+// every other writer, whether the write may go ahead, given the row it would
+// replace or remove (null: none). An error aborts the write with nothing
+// changed. Conditional requests (If-Match...) are such guards.
+using WriteGuard = std::function<Status(const FileRecord* current)>;
+
 struct PutResult {
   FileRecord record;
   std::optional<std::string> replaced_blob;  // the overwritten content, now garbage
+};
+
+struct MoveResult {
+  bool folder = false;                      // a folder moved, with everything below it
+  size_t files = 0;                         // files whose path changed
+  bool replaced = false;                    // something stood at the target and was removed
+  std::vector<std::string> replaced_blobs;  // of what stood at the target, now garbage
 };
 
 class MetadataStore {
@@ -53,18 +67,30 @@ class MetadataStore {
   Result<PutResult> PutFile(FileRecord record);
   // PutFile for each record, in order, in one transaction: all or none. A
   // later record may replace an earlier one's row (its replaced_blob then
-  // names the earlier record's blob).
-  Result<std::vector<PutResult>> PutFiles(std::vector<FileRecord> records);
+  // names the earlier record's blob). `guard`, when set, is asked about each
+  // record's current row before it is written.
+  Result<std::vector<PutResult>> PutFiles(std::vector<FileRecord> records,
+                                          const WriteGuard& guard = nullptr);
   Result<FileRecord> GetFile(const std::string& path);
   Result<FileRecord> GetFileById(int64_t id);
-  // Removes the row; returns its blob id for the caller to delete.
-  Result<std::string> DeleteFile(const std::string& path);
+  // Removes the row; returns its blob id for the caller to delete. kNotFound
+  // when there is none; `guard`, when set, is asked about the row first.
+  Result<std::string> DeleteFile(const std::string& path, const WriteGuard& guard = nullptr);
 
   // true if created, false if it already existed.
   Result<bool> CreateFolder(const std::string& path);
   Result<bool> FolderExists(const std::string& path);
   // Removes the folder, its sub-folders and their files; returns the blobs.
   Result<std::vector<std::string>> DeleteFolder(const std::string& path);
+
+  // Renames the file or folder at `from` to `to` in one transaction: rows
+  // change their path (and modified_ms: the content at the new path is new
+  // there), no byte is copied. Creates `to`'s missing ancestors. kNotFound
+  // without a source; kConflict when something is at `to` (unless
+  // `replace`: then it is removed, its blobs returned) or a file stands
+  // where an ancestor of `to` must go; kInvalidArgument when `to` is `from`,
+  // below it or above it.
+  Result<MoveResult> Move(const std::string& from, const std::string& to, bool replace);
 
   // Files directly in `folder` with name > after, by name, at most `limit`.
   Result<std::vector<FileRecord>> ListFiles(const std::string& folder, const std::string& after,
@@ -85,8 +111,12 @@ class MetadataStore {
  private:
   class ReaderLease;
   Result<ReaderLease> AcquireReader();
-  Result<PutResult> PutFileLocked(FileRecord record);  // inside a transaction
+  // Inside a transaction.
+  Result<PutResult> PutFileLocked(FileRecord record, const WriteGuard& guard);
   Status EnsureFoldersLocked(const std::string& folder, int64_t now_ms);
+  // Removes the folder and its subtree, appending the files' blobs; false
+  // when there was no folder. Inside a transaction.
+  Result<bool> DeleteFolderLocked(const std::string& path, std::vector<std::string>& blobs);
 
   std::mutex write_mu_;
   std::unique_ptr<sqlite::Db> writer_;

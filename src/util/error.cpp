@@ -50,6 +50,10 @@ std::string_view ErrcName(Errc code) {
       return "header_too_large";
     case Errc::kUriTooLong:
       return "uri_too_long";
+    case Errc::kPreconditionFailed:
+      return "precondition_failed";
+    case Errc::kDigestMismatch:
+      return "digest_mismatch";
   }
   return "internal";
 }

@@ -37,6 +37,8 @@ enum class Errc {
   kFormTooLarge,         // multipart form fields over their count or byte bound
   kHeaderTooLarge,       // request line + header block over MAX_HEADER_BYTES
   kUriTooLong,           // request target over its bound
+  kPreconditionFailed,   // If-Match / If-None-Match / If-Unmodified-Since false (RFC 9110 13)
+  kDigestMismatch,       // a checksum the client sent differs from what arrived (RFC 9530)
 };
 
 // The stable, documented string for a code ("invalid_path", ...).

@@ -380,6 +380,7 @@ std::vector<PathRow> Routes(bool purges) {
       {"/download", {{"GET", B::kNone, 400}}},  // no path
       {"/d/not-a-token", {{"GET", B::kNone, 403}}},
       {"/batch-download", {{"POST", B::kSmall, 400}}},  // the body is no JSON
+      {"/move", {{"POST", B::kSmall, 400}}},            // the body is no JSON
       {"/debug/purge", {{"POST", B::kSmall, purges ? 200 : 503}}},
       // Served only with ENABLE_PROFILING=true (off here).
       {"/debug/pprof/cmdline", {}},

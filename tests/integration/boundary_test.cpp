@@ -928,6 +928,7 @@ TEST(BoundaryTest, OpenApiDescribesEveryRouteAndValidates) {
       {"/download", "get"},
       {"/d/{token}", "get"},
       {"/batch-download", "post"},
+      {"/move", "post"},
       {"/debug/purge", "post"},
   };
   for (const auto& [path, method] : routes) {

@@ -10,9 +10,16 @@ class BoundaryTest : public ::testing::Test {
   BoundaryTest() {
     auto row = [this](std::string_view method, std::string_view pattern, Access access,
                       RateClass rate, BodyMode body, std::string_view type = {}) {
-      routes_.Add(
-          {method, pattern, access, rate, body, "test", {}, type, [](const Request&, Response&) {
-           }});
+      routes_.Add({method,
+                   pattern,
+                   access,
+                   rate,
+                   body,
+                   "test",
+                   {},
+                   type,
+                   {},
+                   [](const Request&, Response&) {}});
     };
     row("GET", "/ping", Access::kOpen, RateClass::kExempt, BodyMode::kNone);
     row("PUT", "/files/{path...}", Access::kWrite, RateClass::kWrite, BodyMode::kStreamed);

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# What the access log costs on GET /ping: two services side by side on
+# 127.0.0.1, one with ACCESS_LOG=off and one writing to a file, driven by
+# wrk in interleaved rounds (off, on, off, on, ...) so drift in the
+# machine's load falls on both. Prints each round's requests/s and the
+# ratio of the medians (on / off).
+#
+#   stress-tests/access_log_cost.sh
+# Environment: FSVC_BIN (default build/file-service), ROUNDS (5), DURATION
+# (seconds per wrk run, 5), CONNECTIONS (50), THREADS (wrk threads, 2).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${FSVC_BIN:-$ROOT/build/file-service}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-50}
+THREADS=${THREADS:-2}
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Starts a service with the given ACCESS_LOG and prints its port.
+start() {
+  local name=$1 log=$2
+  mkdir -p "$WORK/$name"
+  ACCESS_LOG=$log "$BIN" --host=127.0.0.1 --port=0 --data-dir="$WORK/$name/data" --auth=off \
+    --disable-rate-limiter=true >"$WORK/$name/out" 2>"$WORK/$name/err" &
+  PIDS+=("$!")
+  for _ in $(seq 100); do
+    if grep -q "listening on" "$WORK/$name/out"; then
+      grep -o "listening on [^ ]*" "$WORK/$name/out" | sed 's/.*://'
+      return
+    fi
+    sleep 0.1
+  done
+  echo "the $name service did not start" >&2
+  exit 2
+}
+
+rps() {
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "http://127.0.0.1:$1/ping" |
+    awk '/Requests\/sec/ {print $2}'
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+off_port=$(start off off)
+on_port=$(start on "$WORK/on/access.log")
+: >"$WORK/off.rps"
+: >"$WORK/on.rps"
+for round in $(seq "$ROUNDS"); do
+  off=$(rps "$off_port")
+  on=$(rps "$on_port")
+  echo "$off" >>"$WORK/off.rps"
+  echo "$on" >>"$WORK/on.rps"
+  echo "round $round: off $off req/s, on $on req/s"
+done
+off_median=$(median <"$WORK/off.rps")
+on_median=$(median <"$WORK/on.rps")
+lines=$(wc -l <"$WORK/on/access.log")
+echo "median: off $off_median req/s, on $on_median req/s, ratio on/off $(
+  awk -v a="$on_median" -v b="$off_median" 'BEGIN {printf "%.3f", a / b}'
+) ($lines lines logged)"
