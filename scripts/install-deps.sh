@@ -3,8 +3,10 @@
 # Idempotent and non-interactive: packages already present are skipped, so a
 # second run costs one dpkg query.
 #   install-deps.sh          build + run the service
-#   install-deps.sh --test   also what the test suite, fuzzers and load tools use,
-#                            and tools/ (npm: Docker lints, OpenAPI validator)
+#   install-deps.sh --test   also what the test suite, fuzzers and load tools use
+#                            (the Docker engine and mmdebstrap for the image's
+#                            end-to-end test), and tools/ (npm: Docker lints,
+#                            OpenAPI validator)
 set -euo pipefail
 
 build_pkgs=(
@@ -18,6 +20,7 @@ test_pkgs=(
   python3 python3-yaml clang libclang-rt-14-dev
   golang-go golang-github-google-pprof-dev
   prometheus docker-compose yamllint
+  docker.io mmdebstrap
   nginx-light wrk hey curl nodejs procps util-linux
 )
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to the whole test suite:
 # installs what is missing (test tools included), builds everything, and runs
-# the lints, a quick pass of the load suite, the fuzzers (time-bounded), the
+# the lints, a quick pass of the load suite, the image end to end on a
+# Docker engine, the fuzzers (time-bounded), the
 # suite again under AddressSanitizer + UndefinedBehaviorSanitizer and its
 # concurrency-heavy part under ThreadSanitizer, and last ctest (unit and
 # integration tests against the real binary).
@@ -19,6 +20,9 @@ stress-tests/run.sh all --quick --instance t3-micro
 # then its JSON and the report's capacity section are checked (shapes and the SLO it claims).
 stress-tests/run.sh capacity --quick --instance t3-micro
 python3 stress-tests/lib/capacity_check.py stress-tests/results --instance t3-micro
+# The image and docker-compose.stress.yml on a real Docker engine (started
+# here if none runs), the load suite once against its t3-micro container.
+tests/docker/compose_e2e.sh
 # Every parser that sees client bytes, from the committed seed corpora.
 scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 # Any sanitizer report fails the run (build-asan/, build-tsan/).
