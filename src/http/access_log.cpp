@@ -4,8 +4,10 @@
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -32,36 +34,108 @@ Result<std::unique_ptr<AccessLog>> AccessLog::Open(const std::string& where) {
   return std::make_unique<AccessLog>(std::move(fd));
 }
 
+namespace {
+
+// Appends `value` as a JSON string. Plain printable ASCII, which nearly every
+// field is, is copied as it is; anything else goes through nlohmann, which
+// escapes it and replaces invalid UTF-8 (a path is the client's bytes).
+void AppendJsonString(std::string& out, std::string_view value) {
+  const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += nlohmann::json(std::string(value))
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += value;
+  out += '"';
+}
+
+}  // namespace
+
 std::string AccessLog::Format(const AccessRecord& r) {
+  // Built by hand: a JSON document per request cost a tenth of /ping's
+  // throughput on its own.
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.time.time_since_epoch());
-  const nlohmann::ordered_json line = {
-      {"time", Rfc3339(ms.count())},
-      {"request_id", r.request_id},
-      {"client", r.client},
-      {"key_id", r.key_id},
-      {"method", r.method},
-      {"route", r.route},
-      {"path", r.path},
-      {"status", r.status},
-      {"bytes_in", r.bytes_in},
-      {"bytes_out", r.bytes_out},
-      {"duration_ms", std::chrono::duration<double, std::milli>(r.duration).count()},
-      {"outcome", r.outcome},
+  std::string out;
+  out.reserve(256 + r.path.size());
+  const auto field = [&out](std::string_view name, std::string_view value) {
+    out += out.empty() ? "{\"" : ",\"";
+    out += name;
+    out += "\":";
+    AppendJsonString(out, value);
   };
-  // A path is the client's bytes: invalid UTF-8 is replaced, never fatal.
-  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const auto number = [&out](std::string_view name, const std::string& value) {
+    out += ",\"";
+    out += name;
+    out += "\":";
+    out += value;
+  };
+  field("time", Rfc3339(ms.count()));
+  field("request_id", r.request_id);
+  field("client", r.client);
+  field("key_id", r.key_id);
+  field("method", r.method);
+  field("route", r.route);
+  field("path", r.path);
+  number("status", std::to_string(r.status));
+  number("bytes_in", std::to_string(r.bytes_in));
+  number("bytes_out", std::to_string(r.bytes_out));
+  char duration[32];
+  std::snprintf(duration, sizeof duration, "%.3f",
+                std::chrono::duration<double, std::milli>(r.duration).count());
+  number("duration_ms", duration);
+  field("outcome", r.outcome);
+  out += '}';
+  return out;
+}
+
+AccessLog::AccessLog(UniqueFd fd) : fd_(std::move(fd)), flusher_([this] { FlushLoop(); }) {}
+
+AccessLog::~AccessLog() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  wake_.notify_one();
+  flusher_.join();
 }
 
 void AccessLog::Write(const AccessRecord& record) {
-  std::string line = Format(record);
-  line += '\n';
-  // One write: O_APPEND keeps whole lines apart. A full disk or a closed
-  // stdout loses the line, not the request.
-  for (size_t done = 0; done < line.size();) {
-    const ssize_t n = ::write(fd_.get(), line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
+  const std::string line = Format(record);
+  std::unique_lock lock(mu_);
+  buffer_ += line;
+  buffer_ += '\n';
+  if (buffer_.size() >= kFlushBytes) FlushLocked(lock);
+}
+
+void AccessLog::FlushLocked(std::unique_lock<std::mutex>& lock) {
+  if (buffer_.empty()) return;
+  std::string out;
+  out.swap(buffer_);
+  // Requests keep appending while the bytes go out; the write lock keeps
+  // batches in the order they were taken, and is let go before mu_ is
+  // taken again (the other order is held by a flusher waiting for it).
+  {
+    std::lock_guard write_lock(write_mu_);
+    lock.unlock();
+    for (size_t done = 0; done < out.size();) {
+      const ssize_t n = ::write(fd_.get(), out.data() + done, out.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+  }
+  lock.lock();
+}
+
+void AccessLog::FlushLoop() {
+  std::unique_lock lock(mu_);
+  while (!closing_) {
+    wake_.wait_for(lock, kFlushInterval, [this] { return closing_; });
+    FlushLocked(lock);
   }
 }
 

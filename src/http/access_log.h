@@ -1,6 +1,10 @@
-// The access log: one JSON line per request, written with a single
-// write(2) on an O_APPEND descriptor, so lines from concurrent requests
-// never interleave and nothing is buffered to lose in a crash.
+// The access log: one JSON line per request. Lines are gathered in a
+// buffer and written whole, with one write(2) on an O_APPEND descriptor,
+// when it holds kFlushBytes or every kFlushInterval by a flusher thread, and
+// when the log closes: a write(2) per request cost a third of /ping's
+// throughput on a file (README, "Access log"). A crash loses at most the
+// last interval's lines; a full disk or a closed stdout loses lines, never
+// requests.
 //
 // A line holds: time (RFC 3339, ms), request id, client (the limiter's key:
 // the peer, or X-Forwarded-For behind trusted proxies), key_id (the accepted
@@ -16,10 +20,13 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "util/error.h"
 #include "util/unique_fd.h"
@@ -46,7 +53,13 @@ class AccessLog {
   // Null for "off"; stdout for "stdout"; otherwise the file, created or
   // appended to (kInvalidArgument naming it when it cannot be opened).
   static Result<std::unique_ptr<AccessLog>> Open(const std::string& where);
-  explicit AccessLog(UniqueFd fd) : fd_(std::move(fd)) {}
+  explicit AccessLog(UniqueFd fd);
+  ~AccessLog();  // writes what is buffered
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  static constexpr size_t kFlushBytes = 64 << 10;
+  static constexpr std::chrono::milliseconds kFlushInterval{100};
 
   // Any thread.
   void Write(const AccessRecord& record);
@@ -54,7 +67,16 @@ class AccessLog {
   static std::string Format(const AccessRecord& record);
 
  private:
-  UniqueFd fd_;
+  void FlushLocked(std::unique_lock<std::mutex>& lock);  // releases the lock while writing
+  void FlushLoop();
+
+  const UniqueFd fd_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::string buffer_;    // GUARDED_BY(mu_)
+  bool closing_ = false;  // GUARDED_BY(mu_)
+  std::mutex write_mu_;   // one write(2) at a time keeps the lines in order
+  std::thread flusher_;   // last: started once the rest is built
 };
 
 // Request ids: the one a trusted proxy sent (1 to 128 characters of
