@@ -19,12 +19,17 @@ DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
 WORK=$(mktemp -d)
-PIDS=()
+# start() runs in a command substitution (a subshell): the services' pids
+# go to a file, not to a variable the subshell would keep to itself.
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  local pid
+  while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$WORK/pids"
+  while read -r pid; do
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  done <"$WORK/pids"
   rm -rf "$WORK"
 }
+: >"$WORK/pids"
 trap cleanup EXIT
 
 # Starts a service with the given ACCESS_LOG and prints its port.
@@ -33,7 +38,7 @@ start() {
   mkdir -p "$WORK/$name"
   ACCESS_LOG=$log "$BIN" --host=127.0.0.1 --port=0 --data-dir="$WORK/$name/data" --auth=off \
     --disable-rate-limiter=true >"$WORK/$name/out" 2>"$WORK/$name/err" &
-  PIDS+=("$!")
+  echo "$!" >>"$WORK/pids"
   for _ in $(seq 100); do
     if grep -q "listening on" "$WORK/$name/out"; then
       grep -o "listening on [^ ]*" "$WORK/$name/out" | sed 's/.*://'
