@@ -215,8 +215,9 @@ class Instance:
 
     def cpu_sched_s(self):
         """(seconds on a CPU, seconds runnable but waiting for one) summed over the service's
-        threads (/proc/PID/task/*/schedstat). A throttled thread is not runnable, so with the
-        quota not used up the waiting is other processes on its core."""
+        threads (/proc/PID/task/*/schedstat). The waiting includes time throttled by the
+        quota, so it names other processes on the core only while the quota is not used up
+        (verdict() reads it after the CPU check)."""
         run = wait = 0
         try:
             tasks = os.listdir("/proc/%d/task" % self.pid)

@@ -426,6 +426,7 @@ def capacity_section(results_dir):
             shown = ", ".join("%s %s" % (k, v) for k, v in (
                 ("CPU % of quota", ev.get("cpu_quota_use_pct")),
                 ("throttled %", ev.get("throttled_periods_pct")),
+                ("waited for core 0 %", ev.get("cpu_wait_pct")),
                 ("memory MB (anon)", "%s of %s" % (ev.get("memory_anon_peak_mb"),
                                                    ev.get("memory_limit_mb"))),
                 ("fsync p95 ms", "%s (idle %s)" % (ev.get("fsync_p95_ms"),
