@@ -6,7 +6,8 @@
 #   install-deps.sh --test   also what the test suite, fuzzers and load tools use
 #                            (the Docker engine and mmdebstrap for the image's
 #                            end-to-end test), and tools/ (npm: Docker lints,
-#                            OpenAPI validator)
+#                            OpenAPI validator, playwright-core to drive
+#                            Debian's chromium)
 set -euo pipefail
 
 build_pkgs=(
@@ -22,6 +23,7 @@ test_pkgs=(
   prometheus docker-compose yamllint
   docker.io mmdebstrap
   nginx-light wrk hey curl nodejs procps util-linux
+  chromium
 )
 
 want=("${build_pkgs[@]}")
@@ -48,7 +50,8 @@ else
   echo "install-deps: done"
 fi
 
-# The test tools from the npm registry (Docker lints, the OpenAPI validator),
+# The test tools from the npm registry (Docker lints, the OpenAPI validator,
+# playwright-core for the flame graph's browser test),
 # exactly as tools/package-lock.json pins them; again only when the lock file
 # changed since the last install.
 if [[ "${1:-}" == "--test" ]]; then

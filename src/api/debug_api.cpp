@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,7 +16,9 @@
 #include "observability/pprof/cpu_profiler.h"
 #include "observability/pprof/debug_pages.h"
 #include "observability/pprof/heap_profiler.h"
+#include "observability/pprof/mutex_profiler.h"
 #include "observability/pprof/render.h"
+#include "observability/pprof/wall_profiler.h"
 #include "observability/thread_list.h"
 #include "util/log.h"
 
@@ -53,9 +56,26 @@ Result<HttpBody> Render(const Result<pprof::Profile>& profile, ProfileFormat for
   return pprof::RenderProfile(*profile, format, title);
 }
 
-// Heap sampling costs a little on every allocation, so it runs only when profiles can be
-// taken; the rate is a power of two for jemalloc (HEAP_SAMPLE_BYTES rounded down).
-void ConfigureHeapSampling(const Config& config) {
+// A profile of counters kept since start (heap, mutex contention): as they stand, or with
+// ?seconds=N what the next N seconds added (Go's delta profiles). ?debug=1: text.
+Handler NowOrWindow(std::function<Result<pprof::Profile>(const Request&)> now,
+                    std::function<Result<pprof::Profile>(std::chrono::seconds)> window,
+                    int max_seconds, std::string title) {
+  return [now = std::move(now), window = std::move(window), max_seconds, title = std::move(title)](
+             const Request& req, Response& res) {
+    const auto format = Flag(req, "debug") ? ProfileFormat::kText : ProfileFormat::kProto;
+    if (!req.HasParam("seconds")) return Send(res, Render(now(req), format, title));
+    auto seconds = IntParam(req, "seconds", 1, max_seconds);
+    if (!seconds.ok()) return SendError(res, seconds.error());
+    Send(res, Render(window(std::chrono::seconds(*seconds)), format, title + " (window)"));
+  };
+}
+
+// Heap and mutex sampling cost a little on every allocation or contended lock, so they run
+// only when profiles can be taken; the heap rate is a power of two for jemalloc (HEAP_SAMPLE_BYTES
+// rounded down).
+void ConfigureSampling(const Config& config) {
+  pprof::SetMutexProfileRate(config.enable_profiling ? config.mutex_profile_rate : 0);
   const int lg = std::max(0, static_cast<int>(std::bit_width(config.heap_sample_bytes)) - 1);
   if (auto st = pprof::SetHeapSampling(config.enable_profiling, lg); !st.ok()) {
     if (config.enable_profiling) LogWarn("heap profiling unavailable: " + st.error().message);
@@ -105,14 +125,47 @@ void RegisterProfilingRoutes(HttpServer& server, const Config& config,
                    {"debug", false, "1: text instead of profile.proto"}};
   r.Add(std::move(profile));
   Route heap = DebugRoute(
-      "GET", "/debug/pprof/heap", "Live-heap sample (gzipped profile.proto; ?debug=1: text)",
-      [](const Request& req, Response& res) {
-        const auto format = Flag(req, "debug") ? ProfileFormat::kText : ProfileFormat::kProto;
-        Send(res, Render(pprof::CaptureHeapProfile(Flag(req, "gc")), format, "Heap"));
-      });
+      "GET", "/debug/pprof/heap",
+      "Live-heap sample, or with ?seconds=N what the heap did in that window (profile.proto)",
+      NowOrWindow(
+          [](const Request& req) { return pprof::CaptureHeapProfile(Flag(req, "gc")); },
+          [&stopping](std::chrono::seconds s) { return pprof::CaptureHeapGrowth(s, &stopping); },
+          max_seconds, "Heap"));
   heap.query = {{"gc", false, "1: purge the allocator first"},
+                {"seconds", false, "N: a delta profile of the next N seconds instead"},
                 {"debug", false, "1: text instead of profile.proto"}};
   r.Add(std::move(heap));
+  Route wall = DebugRoute(
+      "GET", "/debug/pprof/wall",
+      "Wall-clock profile of every thread, waits included (profile.proto; ?format=svg)",
+      [max_seconds, &stopping](const Request& req, Response& res) {
+        auto seconds = IntParam(req, "seconds", std::min(10, max_seconds), max_seconds);
+        if (!seconds.ok()) return SendError(res, seconds.error());
+        auto hz = IntParam(req, "hz", 100, 1000);
+        if (!hz.ok()) return SendError(res, hz.error());
+        const std::string form = req.Param("format");
+        const auto format = form == "svg"        ? ProfileFormat::kFlameGraph
+                            : Flag(req, "debug") ? ProfileFormat::kText
+                                                 : ProfileFormat::kProto;
+        Send(res, Render(pprof::CaptureWallProfile(std::chrono::seconds(*seconds), *hz, &stopping),
+                         format, "Wall clock (all threads)"));
+      });
+  wall.query = {{"seconds", false, "how long to sample (default 10)"},
+                {"hz", false, "ticks per second, each sampling every thread (default 100)"},
+                {"format", false, "svg: a flame graph instead of profile.proto"},
+                {"debug", false, "1: text instead of profile.proto"}};
+  r.Add(std::move(wall));
+  Route mutex = DebugRoute(
+      "GET", "/debug/pprof/mutex",
+      "Waits on the service's mutexes by the waiter's stack (profile.proto; ?seconds=N: delta)",
+      NowOrWindow([](const Request&) { return pprof::CaptureMutexProfile(); },
+                  [&stopping](std::chrono::seconds s) {
+                    return pprof::CaptureMutexProfileDelta(s, &stopping);
+                  },
+                  max_seconds, "Mutex waits"));
+  mutex.query = {{"seconds", false, "N: only the waits of the next N seconds"},
+                 {"debug", false, "1: text instead of profile.proto"}};
+  r.Add(std::move(mutex));
   Route flamegraph = DebugRoute(
       "GET", "/debug/pprof/flamegraph", "SVG flame graph of a CPU profile or the live heap",
       [cpu_profile](const Request& req, Response& res) {
@@ -181,7 +234,7 @@ void RegisterDebugRoutes(HttpServer& server, const Config& config,
         if (!report.ok()) return SendError(res, report.error());
         res.SetBody(ToJson(*report), "application/json");
       }));
-  ConfigureHeapSampling(config);
+  ConfigureSampling(config);
   if (config.enable_profiling) RegisterProfilingRoutes(server, config, stopping);
 }
 

@@ -6,9 +6,11 @@
 #include <string>
 
 #include "http/error_response.h"
+#include "observability/memory_breakdown.h"
 #include "observability/memory_stats.h"
 #include "observability/prometheus_text.h"
 #include "observability/request_phases.h"
+#include "storage/sqlite_memory.h"
 
 namespace fsvc {
 namespace {
@@ -183,7 +185,10 @@ void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Co
          .body = BodyMode::kNone,
          .summary = "Memory figures, threads, fds, and what the service sized itself by",
          .handler = [&config](const Request&, Response& res) {
-           nlohmann::json body = MemoryStatsJson(ReadMemoryStats(ReadCgroupMemory(config.limits)));
+           const MemoryStats stats = ReadMemoryStats(ReadCgroupMemory(config.limits));
+           nlohmann::json body = MemoryStatsJson(stats);
+           body["breakdown"] = BreakdownJson(
+               ReadMemoryBreakdown(config.limits, stats.jemalloc, SqliteMemoryBytes()));
            body["sizing"] = SizingJson(config);
            SendJson(res, 200, body);
          }});
@@ -197,7 +202,10 @@ void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Co
        .handler = [&server, &metrics, &config, &links, &limiter](const Request&, Response& res) {
          PrometheusText text;
          metrics.WritePrometheus(text);
-         WritePrometheus(ReadMemoryStats(ReadCgroupMemory(config.limits)), text);
+         const MemoryStats memory = ReadMemoryStats(ReadCgroupMemory(config.limits));
+         WritePrometheus(memory, text);
+         WritePrometheus(ReadMemoryBreakdown(config.limits, memory.jemalloc, SqliteMemoryBytes()),
+                         text);
          WriteSizing(config, text);
          WriteServer(server.Stats(), text);
          WriteUrlCache(links.CacheStats(), text);

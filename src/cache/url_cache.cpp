@@ -5,14 +5,15 @@
 #include <algorithm>
 #include <bit>
 #include <iterator>
-#include <mutex>
+
+#include "util/mutex.h"
 
 namespace fsvc {
 
 // Own cache line each, so two shards' locks never share one.
 struct alignas(64) UrlCache::Shard {
-  std::mutex mu;
-  Map map;
+  Mutex mu;
+  Map map GUARDED_BY(mu);
   ShardCounter hits;
   ShardCounter misses;
   ShardCounter evictions;
@@ -72,7 +73,7 @@ bool UrlCache::Get(std::string_view path, CachedLink& out) {
   const std::size_t hash = std::hash<std::string_view>{}(path);
   Shard& shard = ShardFor(hash);
   const auto now = clock_();
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(shard.mu);
   const auto it = shard.map.Find(path, hash);
   if (it == shard.map.end()) {
     shard.misses.Add(1);
@@ -101,7 +102,7 @@ bool UrlCache::Put(std::string_view path, std::string_view url, std::int64_t exp
   const std::size_t hash = std::hash<std::string_view>{}(path);
   Shard& shard = ShardFor(hash);
   const auto now = clock_();
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(shard.mu);
   auto it = shard.map.Find(path, hash);
   if (it == shard.map.end()) {
     it =
@@ -142,7 +143,7 @@ void UrlCache::Remove(Shard& shard, Map::Iter it) {
 bool UrlCache::Erase(std::string_view path) {
   const std::size_t hash = std::hash<std::string_view>{}(path);
   Shard& shard = ShardFor(hash);
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(shard.mu);
   const auto it = shard.map.Find(path, hash);
   if (it == shard.map.end()) return false;
   Remove(shard, it);
@@ -154,7 +155,7 @@ std::size_t UrlCache::SweepSome(std::size_t per_shard) {
   for (std::size_t i = 0; i <= shard_mask_; ++i) {
     Shard& shard = shards_[i];
     const auto now = clock_();
-    std::lock_guard lock(shard.mu);
+    MutexLock lock(shard.mu);
     auto it = shard.map.end();
     for (std::size_t seen = 0; seen < per_shard && it != shard.map.begin(); ++seen) {
       --it;

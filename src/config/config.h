@@ -95,6 +95,9 @@ struct Config {
   // Profiling (/debug/pprof): cap on ?seconds=, and the mean bytes between heap samples.
   int pprof_max_seconds = 120;
   uint64_t heap_sample_bytes = uint64_t{512} << 10;
+  // One contended fsvc::Mutex wait in this many (per thread) is timed for
+  // /debug/pprof/mutex; 0: none.
+  int mutex_profile_rate = 10;
   std::string log_level = "info";
 
   // What the defaults were derived from; reported by /health.

@@ -7,7 +7,7 @@ namespace fsvc {
 
 ClientBodies::Permit::~Permit() {
   if (!owner_) return;
-  std::lock_guard lock(owner_->mu_);
+  MutexLock lock(owner_->mu_);
   auto it = owner_->open_.find(client_);
   if (it != owner_->open_.end() && --it->second == 0) owner_->open_.erase(it);
 }
@@ -15,7 +15,7 @@ ClientBodies::Permit::~Permit() {
 std::optional<ClientBodies::Permit> ClientBodies::TryAcquire(std::string_view client) {
   Permit p;
   if (max_ == 0) return p;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = open_.find(client);
   if (it == open_.end()) it = open_.emplace(std::string(client), 0).first;
   if (it->second >= max_) return std::nullopt;

@@ -20,7 +20,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +30,7 @@
 #include "http/request_head.h"
 #include "http/route_table.h"
 #include "http/upload_gate.h"
+#include "util/mutex.h"
 
 namespace fsvc {
 
@@ -82,8 +82,8 @@ class ClientBodies {
 
  private:
   const size_t max_;
-  std::mutex mu_;
-  std::map<std::string, size_t, std::less<>> open_;
+  Mutex mu_;
+  std::map<std::string, size_t, std::less<>> open_ GUARDED_BY(mu_);
 };
 
 class Boundary {

@@ -57,7 +57,7 @@ Status ConnectionReactor::Start() {
 void ConnectionReactor::Stop() {
   std::vector<std::shared_ptr<Connection>> closing;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return;
     stopped_ = true;
     for (auto& [raw, w] : watched_) closing.push_back(std::move(w.conn));
@@ -89,7 +89,7 @@ void ConnectionReactor::WatchIdle(std::shared_ptr<Connection> conn) {
 void ConnectionReactor::Arm(std::shared_ptr<Connection> conn, SteadyClock::time_point deadline,
                             Wait wait, bool is_new) {
   Connection* raw = conn.get();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (stopped_) return;  // `conn` closes as it goes out of scope
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
@@ -135,7 +135,7 @@ void ConnectionReactor::OnReadable(Connection* raw) {
   SteadyClock::time_point deadline;
   Wait wait = Wait::kIdle;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = watched_.find(raw);
     if (it == watched_.end()) return;  // expired or stopped meanwhile
     conn = std::move(it->second.conn);
@@ -176,7 +176,7 @@ void ConnectionReactor::OnReadable(Connection* raw) {
 void ConnectionReactor::ExpireDue() {
   std::vector<std::shared_ptr<Connection>> closing;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     const auto now = SteadyClock::now();
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
       Connection* raw = deadlines_.begin()->second;
@@ -197,7 +197,7 @@ void ConnectionReactor::ExpireDue() {
 ConnectionReactor::Figures ConnectionReactor::Snapshot() const {
   Figures f;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     f.watched = watched_.size();
   }
   f.header_timeouts = header_timeouts_.load(std::memory_order_relaxed);

@@ -21,11 +21,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 
 #include "http/connection.h"
 #include "util/error.h"
+#include "util/mutex.h"
 #include "util/unique_fd.h"
 
 namespace fsvc {
@@ -90,12 +90,12 @@ class ConnectionReactor {
   UniqueFd epoll_;
   UniqueFd wake_;  // eventfd: ends epoll_wait on Stop
 
-  mutable std::mutex mu_;
-  bool stopped_ = false;
+  mutable Mutex mu_;
+  bool stopped_ GUARDED_BY(mu_) = false;
   // Every armed connection, by its address (the epoll user data), and the
   // deadlines in order. A connection is armed iff it is in `watched_`.
-  std::unordered_map<Connection*, Watch> watched_;
-  Deadlines deadlines_;
+  std::unordered_map<Connection*, Watch> watched_ GUARDED_BY(mu_);
+  Deadlines deadlines_ GUARDED_BY(mu_);
 
   std::atomic<uint64_t> header_timeouts_{0};
   std::atomic<uint64_t> idle_closes_{0};

@@ -7,7 +7,7 @@ UploadGate::Permit::~Permit() {
 }
 
 std::optional<UploadGate::Permit> UploadGate::TryAcquire(uint64_t bytes) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const bool slot = uploads_ < limits_.max_uploads;
   const bool budget = uploads_ == 0 || bytes_ + bytes <= limits_.max_bytes;
   if (!slot || !budget) {
@@ -20,13 +20,13 @@ std::optional<UploadGate::Permit> UploadGate::TryAcquire(uint64_t bytes) {
 }
 
 void UploadGate::Release(uint64_t bytes) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   --uploads_;
   bytes_ -= bytes;
 }
 
 UploadGate::Figures UploadGate::Snapshot() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return {uploads_, bytes_, refused_, limits_};
 }
 

@@ -10,9 +10,10 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <utility>
+
+#include "util/mutex.h"
 
 namespace fsvc {
 
@@ -60,10 +61,10 @@ class UploadGate {
   void Release(uint64_t bytes);
 
   const Limits limits_;
-  mutable std::mutex mu_;
-  uint64_t uploads_ = 0;
-  uint64_t bytes_ = 0;
-  uint64_t refused_ = 0;
+  mutable Mutex mu_;
+  uint64_t uploads_ GUARDED_BY(mu_) = 0;
+  uint64_t bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t refused_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace fsvc

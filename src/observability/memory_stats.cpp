@@ -72,11 +72,11 @@ nlohmann::json MemoryStatsJson(const MemoryStats& s) {
   j["rss_bytes"] = OrNull(s.rss_bytes);
   j["peak_rss_bytes"] = OrNull(s.peak_rss_bytes);
   if (s.jemalloc) {
-    j["jemalloc"] = {{"allocated_bytes", s.jemalloc->allocated},
-                     {"active_bytes", s.jemalloc->active},
-                     {"resident_bytes", s.jemalloc->resident},
-                     {"mapped_bytes", s.jemalloc->mapped},
-                     {"retained_bytes", s.jemalloc->retained}};
+    j["jemalloc"] = {
+        {"allocated_bytes", s.jemalloc->allocated}, {"active_bytes", s.jemalloc->active},
+        {"resident_bytes", s.jemalloc->resident},   {"mapped_bytes", s.jemalloc->mapped},
+        {"retained_bytes", s.jemalloc->retained},   {"metadata_bytes", s.jemalloc->metadata},
+        {"dirty_bytes", s.jemalloc->dirty}};
   } else {
     j["jemalloc"] = nullptr;
   }
@@ -100,16 +100,20 @@ std::optional<JemallocStats> ReadJemallocStats() {
   struct {
     const char* name;
     uint64_t* out;
-  } fields[] = {{"stats.allocated", &s.allocated},
-                {"stats.active", &s.active},
-                {"stats.resident", &s.resident},
-                {"stats.mapped", &s.mapped},
-                {"stats.retained", &s.retained}};
+  } fields[] = {{"stats.allocated", &s.allocated}, {"stats.active", &s.active},
+                {"stats.resident", &s.resident},   {"stats.mapped", &s.mapped},
+                {"stats.retained", &s.retained},   {"stats.metadata", &s.metadata}};
   for (auto& f : fields) {
     size_t value = 0;
     len = sizeof(value);
     if (mallctl(f.name, &value, &len, nullptr, 0) != 0) return std::nullopt;
     *f.out = value;
+  }
+  const std::string pdirty = "stats.arenas." + std::to_string(MALLCTL_ARENAS_ALL) + ".pdirty";
+  size_t pages = 0;
+  len = sizeof(pages);
+  if (mallctl(pdirty.c_str(), &pages, &len, nullptr, 0) == 0) {
+    s.dirty = pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   }
   return s;
 }

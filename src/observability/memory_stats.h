@@ -31,6 +31,8 @@ struct JemallocStats {
   uint64_t resident = 0;   // bytes in physically resident pages the allocator holds
   uint64_t mapped = 0;     // bytes in active extents mapped by the allocator
   uint64_t retained = 0;   // virtual memory kept for reuse, not resident
+  uint64_t metadata = 0;   // bytes of the allocator's own metadata
+  uint64_t dirty = 0;      // bytes in freed pages not yet returned to the OS (all arenas)
 };
 
 struct MemoryStats {

@@ -32,7 +32,7 @@ void RequestMetrics::OnFinish(std::string_view route, int status,
   statuses_[status].fetch_add(1, std::memory_order_relaxed);
   latency_us_.Record(static_cast<uint64_t>(std::max<int64_t>(0, latency.count() / 1000)));
   RouteShard& shard = route_shards_[ThisThreadShard(kRouteShards)];
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(shard.mu);
   auto it = shard.routes.find(route);
   if (it == shard.routes.end()) it = shard.routes.emplace(std::string(route), RouteCounts{}).first;
   ++it->second.requests;
@@ -44,7 +44,7 @@ void RequestMetrics::Reset() {
   for (auto& s : statuses_) s.store(0, std::memory_order_relaxed);
   latency_us_.Reset();
   for (size_t i = 0; i < kRouteShards; ++i) {
-    std::lock_guard<std::mutex> lock(route_shards_[i].mu);
+    MutexLock lock(route_shards_[i].mu);
     route_shards_[i].routes.clear();
   }
   reset_at_.store(Now(), std::memory_order_relaxed);
@@ -64,7 +64,7 @@ RequestMetrics::Snapshot RequestMetrics::Take() const {
     s.total += n;
   }
   for (size_t i = 0; i < kRouteShards; ++i) {
-    std::lock_guard<std::mutex> lock(route_shards_[i].mu);
+    MutexLock lock(route_shards_[i].mu);
     for (const auto& [route, c] : route_shards_[i].routes) {
       RouteCounts& merged = s.routes[route];
       merged.requests += c.requests;

@@ -13,12 +13,12 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "observability/histogram.h"
 #include "observability/prometheus_text.h"
+#include "util/mutex.h"
 
 namespace fsvc {
 
@@ -54,8 +54,8 @@ class RequestMetrics {
  private:
   static constexpr size_t kRouteShards = 8;
   struct alignas(64) RouteShard {
-    std::mutex mu;
-    std::map<std::string, RouteCounts, std::less<>> routes;
+    Mutex mu;
+    std::map<std::string, RouteCounts, std::less<>> routes GUARDED_BY(mu);
   };
 
   std::atomic<int64_t> active_{0};

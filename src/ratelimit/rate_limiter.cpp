@@ -4,7 +4,8 @@
 #include <bit>
 #include <cmath>
 #include <limits>
-#include <mutex>
+
+#include "util/mutex.h"
 
 namespace fsvc {
 namespace {
@@ -29,8 +30,8 @@ std::string_view TrimSpaces(std::string_view s) {
 }  // namespace
 
 struct alignas(64) RateLimiter::Shard {
-  std::mutex mu;
-  Map map;
+  Mutex mu;
+  Map map GUARDED_BY(mu);
   ShardCounter allowed;
   ShardCounter denied;
   ShardCounter clients;
@@ -69,7 +70,7 @@ Decision RateLimiter::Allow(std::string_view client, RouteClass route_class) {
   const std::size_t hash = std::hash<std::string_view>{}(client);
   Shard& shard = shards_[(hash >> 48) & shard_mask_];
   const auto now = clock_();
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(shard.mu);
   for (std::size_t i = 0; i < kIdleChecksPerCall && !shard.map.empty(); ++i) {
     const auto oldest = shard.map.Oldest();
     if (now - oldest->value.last_seen < config_.idle_ttl) break;

@@ -94,6 +94,39 @@ TEST_F(MetricsTest, MemoryFiguresAndSizing) {
   EXPECT_GT(sizing["url_cache_max_bytes"].get<double>(), 0);
 }
 
+// The breakdown's named parts come from different sources (jemalloc's counters, smaps,
+// /proc/self/status): that they add up to the kernel's RSS within 5 % is what says no big
+// part is missing or counted twice.
+TEST_F(MetricsTest, MemoryFiguresBreakdownAddsUpToRss) {
+  // Something in every part: a file stored (SQLite's cache), a buffer held.
+  ASSERT_EQ(c_->Put("/files/breakdown/a.txt", std::string(1 << 20, 'b'), "text/plain")->status,
+            201);
+  const auto m = Json(c_->Get("/metrics/memory"));
+  const auto& b = m["breakdown"];
+  ASSERT_TRUE(b.is_object()) << m;
+  const double rss = b["rss_bytes"].get<double>();
+  EXPECT_GT(rss, 1 << 20);
+  double named = 0;
+  for (const auto& [name, bytes] : b["process"].items()) {
+    if (name == "other") continue;
+    EXPECT_GE(bytes.get<double>(), 0) << name;
+    named += bytes.get<double>();
+  }
+  EXPECT_NEAR(named, rss, rss * 0.05) << b.dump(2);
+  EXPECT_DOUBLE_EQ(named + b["process"]["other"].get<double>(), rss);
+  EXPECT_GT(b["process"]["thread_stacks"].get<double>(), 0) << b;
+  EXPECT_GT(b["process"]["mapped_files"].get<double>(), 0) << b;
+  EXPECT_GT(b["process"]["heap_allocated"].get<double>(), 0) << b;
+  EXPECT_GT(b["process"]["sqlite"].get<double>(), 0) << b;
+  std::printf("breakdown: %s\n", b.dump().c_str());
+  if (b["cgroup_usage_bytes"].is_null()) return;
+  double cgroup = 0;
+  for (const auto& [name, bytes] : b["cgroup"].items()) cgroup += bytes.get<double>();
+  EXPECT_DOUBLE_EQ(cgroup, b["cgroup_usage_bytes"].get<double>()) << b;
+  EXPECT_GT(b["cgroup"]["anon"].get<double>(), 0) << b;
+  EXPECT_TRUE(b["cgroup"].contains("page_cache")) << b;
+}
+
 TEST_F(MetricsTest, PrometheusExpositionPassesPromtool) {
   ASSERT_EQ(c_->Get("/ping")->status, 200);
   auto res = c_->Get("/metrics");
@@ -106,7 +139,8 @@ TEST_F(MetricsTest, PrometheusExpositionPassesPromtool) {
         "fsvc_http_request_duration_seconds_bucket", "fsvc_http_requests_in_flight",
         "fsvc_process_resident_memory_bytes", "fsvc_server_threads", "fsvc_effective_cpus",
         "fsvc_url_cache_misses_total", "fsvc_server_rejected_total{reason=\"queue_full\"}",
-        "fsvc_server_thread_handoffs_total"}) {
+        "fsvc_server_thread_handoffs_total",
+        "fsvc_memory_breakdown_bytes{part=\"thread_stacks\"}"}) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
   }
   EXPECT_EQ(text.find("fsvc_jemalloc_bytes{kind=\"allocated\"}") != std::string::npos,

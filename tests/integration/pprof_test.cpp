@@ -166,6 +166,40 @@ TEST_F(PprofTest, HeapProfileShowsAKnownBufferWhileHeld) {
   if (standalone.empty()) GTEST_SKIP() << "standalone pprof unavailable; go tool pprof checked";
 }
 
+TEST_F(PprofTest, HeapGrowthCountsOnlyTheWindow) {
+  // 64 MiB held before the window; within it, that buffer is freed and 32 MiB held instead.
+  ASSERT_EQ(c_->Post("/debug/alloc-test?bytes=67108864")->status, 200);
+  std::thread swap([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    auto c = server_->Client();
+    EXPECT_EQ(c->Post("/debug/alloc-test?bytes=33554432")->status, 200);
+  });
+  const std::string file = FetchProfile("/debug/pprof/heap?seconds=2");
+  swap.join();
+  ASSERT_FALSE(file.empty());
+  std::vector<std::string> tools = {"go tool pprof"};
+  if (!StandalonePprof().empty()) tools.push_back(StandalonePprof());
+  for (const std::string& tool : tools) {
+    const auto alloc =
+        Pprof(tool, "-top -cum -unit=MB -nodefraction=0 -sample_index=alloc_space " + file);
+    ASSERT_EQ(alloc.exit_code, 0) << tool << ": " << alloc.output;
+    EXPECT_NE(alloc.output.find("Duration: 2"), std::string::npos) << alloc.output;
+    // Only the 32 MiB (33.5 MB) allocated within the window, not the 64 MiB before it.
+    const double allocated = CumMegabytes(alloc.output, kHeldFunction);
+    EXPECT_GT(allocated, 30) << tool << ": " << alloc.output;
+    EXPECT_LT(allocated, 40) << tool << ": " << alloc.output;
+    const auto inuse = Pprof(tool, "-top -cum -unit=MB -nodefraction=0 " + file);
+    ASSERT_EQ(inuse.exit_code, 0) << tool << ": " << inuse.output;
+    // Live heap: -64 + 32 MiB.
+    const double grown = CumMegabytes(inuse.output, kHeldFunction);
+    EXPECT_LT(grown, -30) << tool << ": " << inuse.output;
+    EXPECT_GT(grown, -40) << tool << ": " << inuse.output;
+  }
+  std::filesystem::remove(file);
+  ASSERT_EQ(c_->Post("/debug/alloc-test?bytes=0")->status, 200);
+  EXPECT_EQ(c_->Get("/debug/pprof/heap?seconds=x")->status, 400);
+}
+
 TEST_F(PprofTest, OneCpuProfileAtATime) {
   std::thread first([this] {
     auto c = server_->Client(60);

@@ -10,9 +10,27 @@
 #include <vector>
 
 #include "external_tools.h"
+#include "observability/memory_breakdown.h"
 
 namespace fsvc {
 namespace {
+
+TEST(MemoryStatsTest, ThreadStacksAreTheMappingsAboveAGuardPage) {
+  const std::string smaps =
+      "55d0a000-55d0b000 r-xp 00000000 fe:00 123 /usr/bin/file-service\n"
+      "Rss:                   4 kB\n"
+      "7f0000000000-7f0000001000 ---p 00000000 00:00 0 \n"
+      "Rss:                   0 kB\n"
+      "7f0000001000-7f0000801000 rw-p 00000000 00:00 0 \n"
+      "Size:               8192 kB\n"
+      "Rss:                  24 kB\n"
+      "7f0001000000-7f0001400000 rw-p 00000000 00:00 0 \n"  // heap: no guard below
+      "Rss:                1024 kB\n"
+      "7ffc0000-7ffd0000 rw-p 00000000 00:00 0                          [stack]\n"
+      "Rss:                 132 kB\n";
+  EXPECT_EQ(ThreadStackBytes(smaps), (24u + 132u) * 1024);
+  EXPECT_EQ(ThreadStackBytes(""), 0u);
+}
 
 TEST(MemoryStatsTest, ReadsProcessFigures) {
   std::atomic<bool> stop{false};

@@ -99,5 +99,32 @@ TEST(ProfileProtoTest, GoToolPprofShowsKnownFunction) {
   EXPECT_EQ(r.output.find("failed"), std::string::npos) << r.output;
 }
 
+TEST(ProfileProtoTest, DeltaKeepsWhatChangedWithinTheWindow) {
+  auto profile = [](std::vector<std::pair<uint64_t, std::vector<int64_t>>> samples) {
+    Profile p;
+    p.sample_types = {{"alloc_objects", "count"},
+                      {"alloc_space", "bytes"},
+                      {"inuse_objects", "count"},
+                      {"inuse_space", "bytes"}};
+    for (auto& [leaf, values] : samples) {
+      p.samples.push_back({{p.InternLocation(leaf), p.InternLocation(0x9000)}, values});
+    }
+    return p;
+  };
+  Profile before = profile({{0x1000, {2, 200, 1, 100}}, {0x2000, {5, 500, 5, 500}}});
+  before.time_nanos = 111;
+  // 0x1000 allocated 3 more and freed its live one; 0x2000 did nothing; 0x3000 is new.
+  Profile after =
+      profile({{0x3000, {1, 64, 1, 64}}, {0x2000, {5, 500, 5, 500}}, {0x1000, {5, 500, 0, 0}}});
+  after.time_nanos = 222;
+  const Profile delta = DeltaProfile(before, after);
+  EXPECT_EQ(delta.time_nanos, 111);
+  ASSERT_EQ(delta.samples.size(), 2u);
+  EXPECT_EQ(delta.locations[delta.samples[0].location_ids[0] - 1].address, 0x3000u);
+  EXPECT_EQ(delta.samples[0].values, (std::vector<int64_t>{1, 64, 1, 64}));
+  EXPECT_EQ(delta.locations[delta.samples[1].location_ids[0] - 1].address, 0x1000u);
+  EXPECT_EQ(delta.samples[1].values, (std::vector<int64_t>{3, 300, -1, -100}));
+}
+
 }  // namespace
 }  // namespace fsvc::pprof

@@ -164,6 +164,8 @@ const std::map<std::string, Policy> kWithProfiling = {
     {"GET /debug/pprof/profile", {A::kAdmin, R::kRead, B::kNone}},
     {"GET /debug/pprof/heap", {A::kAdmin, R::kRead, B::kNone}},
     {"GET /debug/pprof/flamegraph", {A::kAdmin, R::kRead, B::kNone}},
+    {"GET /debug/pprof/wall", {A::kAdmin, R::kRead, B::kNone}},
+    {"GET /debug/pprof/mutex", {A::kAdmin, R::kRead, B::kNone}},
     {"GET /debug/pprof/threads", {A::kAdmin, R::kRead, B::kNone}},
     {"GET /debug/pprof/cmdline", {A::kAdmin, R::kRead, B::kNone}},
     {"GET /debug/pprof/symbol", {A::kAdmin, R::kRead, B::kNone}},

@@ -1,8 +1,8 @@
 #include "observability/pprof/cpu_profiler.h"
 
 #include <cstring>
-#include <thread>
 
+#include "observability/pprof/capture_window.h"
 #include "observability/pprof/symbolizer.h"
 #include "observability/pprof/temp_file.h"
 
@@ -73,12 +73,7 @@ Result<Profile> CaptureCpuProfile(std::chrono::milliseconds duration,
   if (ProfilerStartWithOptions(file->path().c_str(), &options) == 0) {
     return Error{Errc::kInternal, "ProfilerStart failed"};
   }
-  // Sleep in slices so that a shutting-down server is not held for the full duration.
-  const auto deadline = start + duration;
-  while (std::chrono::steady_clock::now() < deadline && !(cancel && cancel->load())) {
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        std::chrono::milliseconds(100), deadline - std::chrono::steady_clock::now()));
-  }
+  WaitForWindow(start + duration, cancel);
   ProfilerStop();
   const auto elapsed = std::chrono::steady_clock::now() - start;
 

@@ -26,7 +26,13 @@ HttpBody IndexPage() {
        "One at a time."},
       {"heap", "heap",
        "Sampled live heap (jemalloc, 1 sample per 512 KiB by default). ?gc=1 purges arenas "
-       "first."},
+       "first; ?seconds=N: what was allocated (and is still live) within N seconds."},
+      {"wall?seconds=10", "wall",
+       "Wall-clock profile of every thread, running or waiting (fsync, locks, epoll_wait). "
+       "?seconds=N, ?hz=N (default 100), ?format=svg for a flame graph. One at a time."},
+      {"mutex", "mutex",
+       "Waits on the service's own mutexes by the waiter's stack, since start (1 in "
+       "MUTEX_PROFILE_RATE contended waits timed); ?seconds=N for a window."},
       {"flamegraph?seconds=10", "flamegraph",
        "CPU flame graph as SVG, rendered here; ?type=heap for the live heap."},
       {"threads?debug=1", "threads", "Every thread with its name, state and CPU time."},

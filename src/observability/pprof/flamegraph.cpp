@@ -99,16 +99,17 @@ struct Layout {
     std::snprintf(geometry, sizeof(geometry),
                   "<rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" rx=\"2\" fill=\"", x, y,
                   w, kFrameHeight - 1);
-    out += "<g><title>" + name + " (" + FormatValue(n.value, unit) + ", " + pct + ")</title>" +
-           geometry + Colour(n.name) + "\"/>";
-    const size_t fits = static_cast<size_t>((w - 6) / kCharWidth);
-    if (fits >= 3) {
-      std::string label = n.name.size() <= fits ? n.name : n.name.substr(0, fits - 2) + "..";
-      char pos[96];
-      std::snprintf(pos, sizeof(pos), "<text x=\"%.2f\" y=\"%.0f\">", x + 3, y + 12);
-      out += pos + XmlEscape(label) + "</text>";
-    }
-    out += "</g>\n";
+    // data-*: what the script needs to zoom and search without re-reading the profile.
+    out += "<g class=\"f\" data-n=\"" + name + "\" data-v=\"" + std::to_string(n.value) +
+           "\" data-d=\"" + std::to_string(depth) + "\"><title>" + name + " (" +
+           FormatValue(n.value, unit) + ", " + pct + ")</title>" + geometry + Colour(n.name) +
+           "\"/>";
+    const size_t fits = static_cast<size_t>(std::max(0.0, (w - 6) / kCharWidth));
+    std::string label;
+    if (fits >= 3) label = n.name.size() <= fits ? n.name : n.name.substr(0, fits - 2) + "..";
+    char pos[96];
+    std::snprintf(pos, sizeof(pos), "<text x=\"%.2f\" y=\"%.0f\">", x + 3, y + 12);
+    out += pos + XmlEscape(label) + "</text></g>\n";
     double child_x = x;
     for (const auto& [child_name, child] : n.children) {
       Frame(child, child_x, depth + 1);
@@ -116,6 +117,81 @@ struct Layout {
     }
   }
 };
+
+// The controls at the top right; the script shows "Reset zoom" only while zoomed.
+constexpr const char* kControls =
+    "<text id=\"fg-reset\" class=\"ctl\" x=\"100%\" dx=\"-160\" y=\"20\" "
+    "style=\"display:none\">Reset zoom</text>\n"
+    "<text id=\"fg-search\" class=\"ctl\" x=\"100%\" dx=\"-70\" y=\"20\">Search</text>\n"
+    "<text id=\"fg-matched\" x=\"100%\" dx=\"-260\" y=\"34\"></text>\n";
+
+// Zoom: the clicked frame and what it called fill the width, its callers span the width,
+// every other frame hides. Search: frames whose name contains the term turn magenta and
+// "Matched" shows their share of the total (a match inside another match counts once).
+// The same functions are window.fgZoom/fgReset/fgSearch for scripts and tests.
+constexpr const char* kScript = R"js((function () {
+  var frames = Array.prototype.slice.call(document.querySelectorAll('g.f'));
+  var resetButton = document.getElementById('fg-reset');
+  frames.forEach(function (g) {
+    var r = g.querySelector('rect');
+    g.fx = +r.getAttribute('x');
+    g.fw = +r.getAttribute('width');
+    g.fd = +g.getAttribute('data-d');
+    g.fv = +g.getAttribute('data-v');
+    g.ffill = r.getAttribute('fill');
+    g.addEventListener('click', function () { zoom(g); });
+  });
+  function within(inner, outer) {
+    return outer.fx <= inner.fx + 1e-6 && inner.fx + inner.fw <= outer.fx + outer.fw + 1e-6;
+  }
+  function place(g, x, w) {
+    var r = g.querySelector('rect'), t = g.querySelector('text'), n = g.getAttribute('data-n');
+    r.setAttribute('x', x.toFixed(2));
+    r.setAttribute('width', w.toFixed(2));
+    t.setAttribute('x', (x + 3).toFixed(2));
+    var fits = Math.floor((w - 6) / 7);
+    t.textContent = fits < 3 ? '' : (n.length <= fits ? n : n.substring(0, fits - 2) + '..');
+    g.style.display = '';
+  }
+  function zoom(z) {
+    var scale = fgWidth / z.fw;
+    frames.forEach(function (g) {
+      if (g.fd >= z.fd && within(g, z)) place(g, 10 + (g.fx - z.fx) * scale, g.fw * scale);
+      else if (g.fd < z.fd && within(z, g)) place(g, 10, fgWidth);
+      else g.style.display = 'none';
+    });
+    resetButton.style.display = '';
+  }
+  function reset() {
+    frames.forEach(function (g) { place(g, g.fx, g.fw); });
+    resetButton.style.display = 'none';
+  }
+  function search(term) {
+    var matched = frames.filter(function (g) {
+      var hit = !!term && g.getAttribute('data-n').indexOf(term) >= 0;
+      g.querySelector('rect').setAttribute('fill', hit ? 'rgb(230,0,230)' : g.ffill);
+      return hit;
+    });
+    var sum = 0;
+    matched.forEach(function (g) {
+      var nested = matched.some(function (o) { return o.fd < g.fd && within(g, o); });
+      if (!nested) sum += g.fv;
+    });
+    var share = fgTotal > 0 ? 100 * sum / fgTotal : 0;
+    document.getElementById('fg-matched').textContent =
+        term ? 'Matched: ' + share.toFixed(2) + '%' : '';
+    return share;
+  }
+  resetButton.addEventListener('click', reset);
+  document.getElementById('fg-search').addEventListener('click', function () {
+    var term = prompt('Search frames whose name contains:', '');
+    if (term !== null) search(term);
+  });
+  window.fgZoom = zoom;
+  window.fgReset = reset;
+  window.fgSearch = search;
+})();
+)js";
 
 }  // namespace
 
@@ -184,16 +260,20 @@ std::string RenderFlameGraphSvg(const Profile& profile, const FlameGraphOptions&
                 "<svg version=\"1.1\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                 "xmlns=\"http://www.w3.org/2000/svg\">\n"
                 "<style>text{font:12px monospace;fill:#000;pointer-events:none}"
-                "rect:hover{stroke:#000;stroke-width:0.5}</style>\n"
+                "rect:hover{stroke:#000;stroke-width:0.5}g.f,.ctl{cursor:pointer}.ctl{pointer-"
+                "events:all;fill:#2b6cb0}</style>\n"
                 "<rect width=\"100%%\" height=\"100%%\" fill=\"#fdf6e3\"/>\n",
                 width, height, width, height);
   svg += head;
   svg += "<text x=\"10\" y=\"20\" style=\"font-size:16px\">" + XmlEscape(options.title) +
          "</text>\n<text x=\"10\" y=\"34\">" + XmlEscape(type.type) + ": " +
          XmlEscape(FormatValue(total, type.unit)) +
-         " total. Hover a frame for its share; width = share of the total.</text>\n";
+         " total. Hover a frame for its share; click to zoom.</text>\n";
+  svg += kControls;
   if (total > 0) layout.Frame(0, 10, 0);
   svg += layout.out;
+  svg += "<script type=\"text/ecmascript\"><![CDATA[\nvar fgTotal = " + std::to_string(total) +
+         ", fgWidth = " + std::to_string(width - 20) + ";\n" + kScript + "]]></script>\n";
   svg += "</svg>\n";
   return svg;
 }

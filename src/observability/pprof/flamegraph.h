@@ -3,7 +3,9 @@
 // Contract: stacks grow upwards from "all" at the bottom; a frame's width is its share of
 // the chosen sample value, children sorted by name (flamegraph.pl's layout), inlined frames
 // shown as their own frames. Each frame has a <title> tooltip "name (value, percent)".
-// Frames narrower than 0.1% of the width are left out. No script, no external resources.
+// Frames narrower than 0.1% of the width are left out. Interactive through inline script
+// (no external resources): click a frame to zoom into it, "Reset zoom" to go back, "Search"
+// to highlight the frames whose name contains a term and show their share of the total.
 #pragma once
 
 #include <cstddef>

@@ -8,6 +8,7 @@
 
 #include "observability/jemalloc_conf.h"
 #include "observability/memory_stats.h"
+#include "observability/pprof/capture_window.h"
 #include "observability/pprof/symbolizer.h"
 #include "observability/pprof/temp_file.h"
 
@@ -159,7 +160,16 @@ Result<Profile> CaptureHeapProfile(bool purge_first) {
   return profile;
 }
 
+Result<Profile> CaptureHeapGrowth(std::chrono::milliseconds window,
+                                  const std::atomic<bool>* cancel) {
+  return CaptureDelta([] { return CaptureHeapProfile(false); }, window, cancel);
+}
+
 #else
+
+Result<Profile> CaptureHeapGrowth(std::chrono::milliseconds, const std::atomic<bool>*) {
+  return GetHeapSampling().error();
+}
 
 Result<HeapSampling> GetHeapSampling() {
   return Error{Errc::kUnavailable, "this build does not use jemalloc"};

@@ -8,6 +8,8 @@
 // Dumps are serialised; concurrent callers wait.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <string_view>
 
 #include "observability/pprof/profile_proto.h"
@@ -25,6 +27,13 @@ Result<HeapSampling> GetHeapSampling();
 Status SetHeapSampling(bool active, int lg_sample);
 
 Result<Profile> CaptureHeapProfile(bool purge_first);
+
+// What the heap did during `window` (cut short when *cancel becomes true), as Go's
+// heap?seconds=N: the difference of a profile taken at the end and one taken at the start,
+// so alloc_* are the allocations made within the window and inuse_* how much of the live
+// heap it added (negative where more was freed), with duration_nanos set to the window.
+Result<Profile> CaptureHeapGrowth(std::chrono::milliseconds window,
+                                  const std::atomic<bool>* cancel = nullptr);
 
 // Parses jemalloc's "heap_v2" dump into an unsymbolized, un-sampled Profile (for tests).
 Result<Profile> ParseJemallocHeapProfile(std::string_view text);

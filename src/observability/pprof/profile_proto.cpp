@@ -2,10 +2,39 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
 namespace fsvc::pprof {
+
+Profile DeltaProfile(const Profile& before, Profile after) {
+  auto key = [](const Profile& p, const Sample& s) {
+    std::vector<uint64_t> addresses;
+    addresses.reserve(s.location_ids.size());
+    for (uint64_t id : s.location_ids) addresses.push_back(p.locations[id - 1].address);
+    return addresses;
+  };
+  std::map<std::vector<uint64_t>, const Sample*> earlier;
+  for (const Sample& s : before.samples) earlier.emplace(key(before, s), &s);
+  std::vector<Sample> kept;
+  for (Sample& s : after.samples) {
+    auto it = earlier.find(key(after, s));
+    if (it != earlier.end()) {
+      for (size_t i = 0; i < s.values.size() && i < it->second->values.size(); ++i) {
+        s.values[i] -= it->second->values[i];
+      }
+    }
+    if (std::any_of(s.values.begin(), s.values.end(), [](int64_t v) { return v != 0; })) {
+      kept.push_back(std::move(s));
+    }
+  }
+  // A stack of `before` missing from `after` adds nothing: the profiles this is for
+  // (jemalloc's with prof_accum, mutex contention) keep every stack they ever counted.
+  after.samples = std::move(kept);
+  after.time_nanos = before.time_nanos;
+  return after;
+}
 
 uint64_t Profile::InternLocation(uint64_t address) {
   auto [it, inserted] = location_by_address_.try_emplace(address, locations.size() + 1);

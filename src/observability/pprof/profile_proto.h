@@ -72,6 +72,11 @@ struct Profile {
   std::unordered_map<uint64_t, uint64_t> location_by_address_;
 };
 
+// What grew between two profiles of counters kept since start (Go's ?seconds=N delta
+// profiles): `after` minus `before`, sample by sample where the stacks (as addresses)
+// match; samples whose values all cancel out are dropped; time_nanos is `before`'s.
+Profile DeltaProfile(const Profile& before, Profile after);
+
 // Serialises to the (uncompressed) profile.proto wire format.
 std::string EncodeProfile(const Profile& profile);
 

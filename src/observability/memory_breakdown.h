@@ -1,0 +1,56 @@
+// Where the memory goes: the process's RSS and its cgroup's usage, each split into parts,
+// for /metrics/memory (`breakdown`) and /metrics (fsvc_memory_breakdown_bytes,
+// fsvc_cgroup_memory_breakdown_bytes).
+//
+// Contract: `process` splits rss_bytes (RssAnon + RssFile + RssShmem of /proc/self/status)
+// into heap_allocated (jemalloc's allocated less SQLite's), sqlite (what SQLite holds: page
+// cache, schema, statements; it allocates through jemalloc), heap_fragmentation (active -
+// allocated), heap_dirty (freed pages not yet returned to the OS), thread_stacks (resident pages of the threads' stacks), and
+// mapped_files (RssFile + RssShmem: the binary, libraries, mapped files), then `other`, the
+// remainder (anonymous memory none of these explain, the allocator's resident metadata
+// among it; signed, as the parts come from different sources). Parts the build or platform cannot give (no jemalloc) are absent and fall into
+// `other`. `cgroup` splits the cgroup's usage into anon, page_cache, kernel and
+// socket_buffers where its memory.stat (v2) or kmem files (v1) show them, then other.
+// tcp_socket_buffers_netns is the kernel's TCP buffer memory of the whole network namespace
+// (/proc/net/sockstat), for when the cgroup does not account sockets. Never fails.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "observability/memory_stats.h"
+#include "observability/prometheus_text.h"
+#include "platform/cgroup.h"
+
+namespace fsvc {
+
+struct MemoryPart {
+  std::string name;
+  int64_t bytes = 0;
+};
+
+struct MemoryBreakdown {
+  std::optional<uint64_t> rss_bytes;
+  std::vector<MemoryPart> process;  // sums to rss_bytes
+  std::optional<uint64_t> cgroup_usage_bytes;
+  std::vector<MemoryPart> cgroup;  // sums to cgroup_usage_bytes
+  std::optional<uint64_t> tcp_socket_buffers_netns;
+};
+
+MemoryBreakdown ReadMemoryBreakdown(const MachineLimits& limits,
+                                    const std::optional<JemallocStats>& jemalloc,
+                                    std::optional<uint64_t> sqlite_bytes);
+
+// Resident bytes of the thread stacks in a /proc/PID/smaps text: "[stack]", and each
+// read-write anonymous mapping that starts where an inaccessible anonymous one ends (the
+// guard page glibc puts below every thread stack it maps).
+uint64_t ThreadStackBytes(std::string_view smaps);
+
+nlohmann::json BreakdownJson(const MemoryBreakdown& breakdown);
+void WritePrometheus(const MemoryBreakdown& breakdown, PrometheusText& out);
+
+}  // namespace fsvc
