@@ -9,7 +9,9 @@ thresholds are those of the seed load-test-baselines.md:
   memory growth +50 % warn                  memory slope > 0.1 MB/s fail (steady scenarios:
   error rate    > 5 % fail (not breaking)                 soak, slow; others: info)
 plus: lost or corrupted files > 0 fail. Changes smaller than a noise floor (1 ms, 1 MB) are
-never flagged. The comparison is printed, written into each result as
+never flagged. A flagged scenario (warn or fail) also gets a diff CPU profile and a diff
+flame graph against the CPU profile kept with its baseline (profile_diff.py), named in its
+comparison; --update keeps the run's CPU profile beside the baseline (<baseline>.cpu.pb.gz). The comparison is printed, written into each result as
 "baseline_comparison" and into DIR/comparison.json. Exit status: 1 when any fail-level
 finding, else 0 (warnings do not change it).
 """
@@ -17,6 +19,8 @@ import argparse
 import json
 import os
 import sys
+
+import profile_diff
 
 STEADY = ("soak", "slow")
 BASELINE_KEYS = ("schema", "scenario", "timestamp", "git_commit", "instance_profile",
@@ -40,7 +44,8 @@ def baseline_path(baselines, doc):
 def trimmed(doc):
     """What a baseline keeps: the figures, not the per-second samples."""
     b = {k: doc.get(k) for k in BASELINE_KEYS}
-    b["memory"] = {k: v for k, v in (doc.get("memory") or {}).items() if k != "samples"}
+    b["memory"] = {k: v for k, v in (doc.get("memory") or {}).items()
+                   if not k.endswith("samples")}
     b["threads"] = {k: v for k, v in (doc.get("threads") or {}).items() if k != "samples"}
     return b
 
@@ -138,6 +143,8 @@ def main():
                 cmp["note"] = "measured with a different " + " and ".join(notes)
         levels = [f["level"] for f in cmp["findings"]]
         cmp["verdict"] = "fail" if "fail" in levels else "warn" if "warn" in levels else "ok"
+        if base is not None and cmp["verdict"] != "ok":
+            cmp.update(profile_diff.diff(doc, base, a.results))
         failed |= cmp["verdict"] == "fail"
         doc["baseline_comparison"] = cmp
         with open(path, "w") as f:
@@ -151,10 +158,15 @@ def main():
                                                         fnd["change_pct"]))
         if a.update:
             os.makedirs(a.baselines, exist_ok=True)
+            kept = trimmed(doc)
+            kept["cpu_profile"] = profile_diff.keep(doc, bpath)
             with open(bpath, "w") as f:
-                json.dump(trimmed(doc), f, indent=1, sort_keys=True)
+                json.dump(kept, f, indent=1, sort_keys=True)
                 f.write("\n")
             print("   baseline updated: %s" % shown(bpath))
+        for k in ("cpu_diff", "cpu_diff_flamegraph", "cpu_diff_error"):
+            if k in cmp:
+                print("   %s: %s" % (k, cmp[k]))
     with open(os.path.join(a.results, "comparison.json"), "w") as f:
         json.dump(summary, f, indent=1)
     return 1 if failed else 0

@@ -6,6 +6,8 @@ samples [(t_seconds, rss_mb, threads)] and the source ("metrics", "proc" or
 `latency` holds [t_seconds, p50_ms, p95_ms, p99_ms, requests] per interval: the requests the
 server finished in that interval, from the differences of its Prometheus latency histogram
 (GET /metrics), interpolated inside the buckets; empty when the server has no histogram.
+breakdown_samples holds [t_seconds, {part: bytes}] of the RSS breakdown where the service
+reports one (/metrics/memory's breakdown.process).
 """
 import re
 import sys
@@ -26,6 +28,7 @@ class Monitor:
         self.total = total_seconds
         self.interval = interval
         self.samples = []
+        self.breakdown_samples = []
         self.source = UNAVAILABLE
         self._stop = threading.Event()
         self._thread = None
@@ -41,6 +44,8 @@ class Monitor:
         if m:
             self.source = m[0]
             self.samples.append((round(now, 2), m[1] / 1048576.0, m[2]))
+            if m[3]:
+                self.breakdown_samples.append([round(now, 2), m[3]])
         return now
 
     def _rate(self):

@@ -5,8 +5,9 @@ usage: report.py --results DIR [--out FILE] [--markdown]
 Contract: one self-contained page (inline CSS and SVG, no scripts, nothing fetched): first
 the capacity answer when results/capacity.json exists (a table across instances, a latency-vs-
 load curve per instance with the SLO line and the knee, one sentence per instance), then a
-summary table, then per scenario three SVG charts (memory over time, latency percentiles
-against the baseline, throughput per stage), its checks, the baseline comparison with
+summary table, then per scenario SVG charts (memory over time, the RSS breakdown over time
+as stacked areas, latency over time, latency percentiles against the baseline, throughput per
+stage), its checks, the baseline comparison with
 warnings and failures highlighted, scenario extras and links to the profiles; the
 microbenchmark table when results/bench_*.json exist. Only files whose "schema" is
 result.SCHEMA are read as scenario results. --markdown prints the summary table as Markdown
@@ -143,6 +144,54 @@ def empty_chart(title, why):
             % (W, H, esc(title), W / 2, H / 2, esc(why)))
 
 
+# The RSS breakdown's parts, bottom to top, and their colours; parts a service does not
+# report are left out, unknown ones go on top in grey.
+BREAKDOWN_PARTS = [("heap_allocated", "#2b6cb0"), ("sqlite", "#63b3ed"),
+                   ("heap_fragmentation", "#dd6b20"), ("heap_dirty", "#f6ad55"),
+                   ("thread_stacks", "#38a169"), ("mapped_files", "#805ad5"),
+                   ("other", "#a0aec0")]
+BREAKDOWN_LEGEND = {"heap_allocated": "heap", "heap_fragmentation": "frag",
+                    "heap_dirty": "dirty", "thread_stacks": "stacks",
+                    "mapped_files": "files"}
+
+
+def memory_breakdown_chart(doc):
+    """Stacked areas of the RSS breakdown over time (MB), from memory.breakdown_samples."""
+    title = "%s: RSS by part over time" % doc["scenario"]
+    samples = (doc.get("memory") or {}).get("breakdown_samples") or []
+    if not samples:
+        return empty_chart(title, "no breakdown (the service reports none)")
+    seen = {k for _, parts in samples for k in parts}
+    order = [(k, c) for k, c in BREAKDOWN_PARTS if k in seen]
+    order += [(k, "#718096") for k in sorted(seen - {k for k, _ in BREAKDOWN_PARTS})]
+    # A negative "other" (the parts come from different sources) stacks as nothing.
+    mb = [(t, [max(parts.get(k, 0), 0) / 1048576.0 for k, _ in order]) for t, parts in samples]
+    xmax = max(max(t for t, _ in mb), 1.0)
+    ymax = nice_max(max(sum(v) for _, v in mb) * 1.1)
+    pw = W - PAD_L - PAD_R
+    ticks = [(PAD_L + pw * i / 4, "%g" % round(xmax * i / 4, 1)) for i in range(5)]
+    p, pw, ph = frame(title, ymax, "MB", ticks)
+    x = [PAD_L + pw * t / xmax for t, _ in mb]
+    below = [0.0] * len(mb)
+    for j, (name, colour) in enumerate(order):
+        above = [below[i] + mb[i][1][j] for i in range(len(mb))]
+        top = ["%.1f,%.1f" % (x[i], PAD_T + ph - ph * above[i] / ymax) for i in range(len(mb))]
+        bottom = ["%.1f,%.1f" % (x[i], PAD_T + ph - ph * below[i] / ymax)
+                  for i in reversed(range(len(mb)))]
+        p.append('<polygon class="area" fill="%s" fill-opacity="0.85" points="%s">'
+                 '<title>%s: %s MB at the end</title></polygon>'
+                 % (colour, " ".join(top + bottom), esc(name), num(mb[-1][1][j], "%.1f")))
+        p.append('<rect x="%d" y="%d" width="8" height="8" fill="%s"/><text x="%d" y="%d" '
+                 'class="ax">%s</text>' % (PAD_L + 6 + 52 * (j % 7), 2 + 10 * (j // 7), colour,
+                                          PAD_L + 16 + 52 * (j % 7), 10 + 10 * (j // 7),
+                                          esc(BREAKDOWN_LEGEND.get(name, name)[:6])))
+        below = above
+    p.append('<text x="%d" y="%d" text-anchor="middle" class="ax">seconds</text>'
+             % (PAD_L + pw / 2, H - 4))
+    p.append("</svg>")
+    return "".join(p)
+
+
 def baseline_of(doc):
     cmp = doc.get("baseline_comparison") or {}
     path = cmp.get("baseline")
@@ -160,6 +209,7 @@ def charts(doc):
     base = baseline_of(doc)
     mem = [(t, v) for t, v in doc["memory"].get("samples", [])]
     out = [line_chart("%s: memory (RSS) over time" % doc["scenario"], mem, "RSS MB"),
+           memory_breakdown_chart(doc),
            latency_time_chart(doc)]
     lat = doc.get("latency_ms") or {}
     blat = (base or {}).get("latency_ms") or {}
@@ -252,6 +302,19 @@ def flame_thumbnails(doc, out_dir):
     return '<div class="charts flames">%s</div>' % "".join(cells) if cells else ""
 
 
+def regression_diff_links(cmp, out_dir):
+    """The diff CPU profile and diff flame graph of a flagged scenario (baseline.py)."""
+    items = []
+    if cmp.get("cpu_diff_flamegraph"):
+        items.append('<a href="%s">diff flame graph</a> (red: share grew, blue: shrank)'
+                     % esc(os.path.relpath(cmp["cpu_diff_flamegraph"], out_dir)))
+    if cmp.get("cpu_diff"):
+        items.append("diff CPU profile: <code>go tool pprof -top %s</code>" % esc(cmp["cpu_diff"]))
+    if cmp.get("cpu_diff_error"):
+        items.append("no CPU diff: %s" % esc(cmp["cpu_diff_error"]))
+    return "<p>%s</p>" % " &middot; ".join(items) if items else ""
+
+
 def scenario_section(doc, out_dir):
     s = doc["scenario"]
     cmp = doc.get("baseline_comparison") or {}
@@ -282,6 +345,7 @@ def scenario_section(doc, out_dir):
                 for f in cmp.get("findings", [])]
         if rows:
             parts.append(table(rows, ["metric", "baseline", "this run", "change", "level"]))
+        parts.append(regression_diff_links(cmp, out_dir))
     m, t, v = doc["memory"], doc["threads"], doc.get("verification")
     facts = [("", ["memory (%s)" % esc(m["source"]),
                    "baseline %s MB, peak %s MB, growth %s MB, slope %s MB/s" % (

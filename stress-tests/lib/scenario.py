@@ -475,6 +475,7 @@ def run(opts):
     memory, threads = result.memory_summary(samples, source,
                                             load_from=0.1 * (steady or load_seconds),
                                             load_until=steady)
+    memory["breakdown_samples"] = mon.breakdown_samples
     checks = make_checks(opts.scenario, load, memory, verification, extra)
     doc = result.build(opts.scenario, opts, load, memory, threads, verification,
                        {"before": before, "after": after,

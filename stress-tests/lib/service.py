@@ -82,11 +82,14 @@ class Service:
             return None
 
     def memory_now(self):
-        """(source, rss_bytes, threads) from /metrics/memory, else /proc, else None."""
+        """(source, rss_bytes, threads, breakdown) from /metrics/memory, else /proc, else None.
+        breakdown: the process's RSS by part ({part: bytes}, /metrics/memory's
+        breakdown.process), or None where the service has none (older ones, /proc)."""
         m = self.json("GET", "/metrics/memory", timeout=5)
         if isinstance(m, dict) and m.get("rss_bytes") is not None:
-            return "metrics", m["rss_bytes"], m.get("threads")
+            parts = (m.get("breakdown") or {}).get("process") or None
+            return "metrics", m["rss_bytes"], m.get("threads"), parts
         p = self.proc_status()
         if p:
-            return "proc", p[0], p[1]
+            return "proc", p[0], p[1], None
         return None

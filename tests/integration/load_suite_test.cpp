@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -155,6 +156,9 @@ TEST_F(LoadSuite, QuickRunLeavesSchemaResultsVerifiedUploadsAndAReportWithCharts
   // Latency over time per scenario, from the server's histogram, beside the memory chart.
   EXPECT_NE(report.find("ping: latency over time"), std::string::npos);
   EXPECT_GE(Count(report, "<polyline class=\"latency\""), 6u);  // p50, p95, p99 per scenario
+  // The RSS breakdown, stacked, from /metrics/memory's samples.
+  EXPECT_NE(report.find("ping: RSS by part over time"), std::string::npos);
+  EXPECT_GE(Count(report, "<polygon class=\"area\""), 4u);
 
   // --update-baseline stored trimmed baselines; a result three times slower than its
   // baseline must make the comparison fail (p99 +50 % and over the 1 ms noise floor) and
@@ -171,7 +175,22 @@ TEST_F(LoadSuite, QuickRunLeavesSchemaResultsVerifiedUploadsAndAReportWithCharts
                              results + " --baselines " + out.path() + "/baselines ping");
   EXPECT_EQ(cmp.status, 1) << cmp.output;
   EXPECT_NE(cmp.output.find("FAIL latency p99 ms"), std::string::npos) << cmp.output;
-  EXPECT_EQ(ReadJson(results + "/ping.json")["baseline_comparison"]["verdict"], "fail");
+  const auto flagged = ReadJson(results + "/ping.json")["baseline_comparison"];
+  EXPECT_EQ(flagged["verdict"], "fail");
+  EXPECT_FALSE(b["memory"].contains("breakdown_samples"));
+
+  // The baseline kept its CPU profile; the flagged run got a diff profile against it that
+  // go tool pprof reads, and a diff flame graph.
+  ASSERT_TRUE(b["cpu_profile"].is_string()) << b.dump();
+  EXPECT_TRUE(std::filesystem::exists(out.path() + "/baselines/ping.quick.cpu.pb.gz"));
+  ASSERT_TRUE(flagged.contains("cpu_diff")) << flagged.dump();
+  const std::string diff = flagged["cpu_diff"];
+  const Shell top = RunShell("HOME=" + out.path() + " go tool pprof -top " + diff);
+  EXPECT_EQ(top.status, 0) << top.output;
+  EXPECT_NE(top.output.find("Type: cpu"), std::string::npos) << top.output;
+  const std::string flame = ReadFile(flagged["cpu_diff_flamegraph"].get<std::string>());
+  EXPECT_NE(flame.find("against the baseline"), std::string::npos);
+  EXPECT_NE(flame.find("baseline "), std::string::npos);
 }
 
 // A capacity.json as stress-tests/lib/capacity.py writes it, for one instance.
