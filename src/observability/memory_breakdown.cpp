@@ -59,8 +59,10 @@ std::vector<MemoryPart> SplitCgroup(const MachineLimits& limits, uint64_t usage)
   auto add = [&parts](const char* name, std::optional<uint64_t> v) {
     if (v) parts.push_back({name, static_cast<int64_t>(*v)});
   };
+  // Called only with a usage, so with the group's directory (cgroup.cpp's memory_dir).
+  const std::string& dir = limits.memory_dir;
+  const auto stat = ReadKeyValues(dir + "/memory.stat");
   if (limits.cgroup_version == "v2") {
-    const auto stat = ReadKeyValues("/sys/fs/cgroup" + limits.cgroup_path + "/memory.stat");
     add("anon", Find(stat, "anon"));
     add("page_cache", Find(stat, "file"));
     // "kernel" (5.18+) is every kernel use but sockets; older kernels list its parts.
@@ -74,9 +76,7 @@ std::vector<MemoryPart> SplitCgroup(const MachineLimits& limits, uint64_t usage)
     }
     add("kernel", kernel);
     add("socket_buffers", Find(stat, "sock"));
-  } else if (limits.cgroup_version == "v1") {
-    const std::string dir = "/sys/fs/cgroup/memory" + limits.cgroup_path;
-    const auto stat = ReadKeyValues(dir + "/memory.stat");
+  } else {
     add("anon", Find(stat, "rss"));
     add("page_cache", Find(stat, "cache"));
     // Charged to usage_in_bytes only where kmem accounting is on; 0 elsewhere.
