@@ -51,16 +51,12 @@ UrlCache::UrlCache(const UrlCacheConfig& config, Clock clock) : clock_(std::move
   shard_mask_ = shards - 1;
   max_entries_per_shard_ = config.max_entries / shards;
   max_bytes_per_shard_ = config.max_bytes / shards;
-  // Reserving the index up front means it never rehashes under the lock.
-  const std::size_t reserve =
-      std::min(max_entries_per_shard_, max_bytes_per_shard_ / Map::kNodeBytes + 1);
-  for (std::size_t i = 0; i < shards; ++i) shards_[i].map.Reserve(reserve);
 }
 
 UrlCache::~UrlCache() = default;
 
 UrlCache::Shard& UrlCache::ShardFor(std::size_t hash) const {
-  // The index buckets by the hash modulo a prime; the top bits pick the shard.
+  // The index buckets by the low bits of the hash; the top bits pick the shard.
   static_assert(sizeof(std::size_t) == 8);
   return shards_[(hash >> 48) & shard_mask_];
 }

@@ -61,7 +61,6 @@ RateLimiter::RateLimiter(const RateLimiterConfig& config, Clock clock)
   shards_ = std::make_unique<Shard[]>(shards);
   shard_mask_ = shards - 1;
   max_clients_per_shard_ = max_clients / shards;
-  for (std::size_t i = 0; i < shards; ++i) shards_[i].map.Reserve(max_clients_per_shard_);
 }
 
 RateLimiter::~RateLimiter() = default;

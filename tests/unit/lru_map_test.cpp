@@ -36,29 +36,33 @@ TEST(LruMapTest, SameHashDifferentKeys) {
   EXPECT_EQ(map.Find("y", 0)->value, 2);
 }
 
-// Random inserts and erases against std::map, with hashes chosen to collide
-// in long runs that wrap around the table's end: exercises probing and the
-// backward-shift deletion.
-TEST(LruMapTest, MatchesReferenceUnderCollisions) {
-  for (std::size_t reserve : {0u, 16u, 512u}) {
+// Random inserts and erases against std::map, with few distinct hashes
+// (long chains) or many, over key ranges that make the index grow across
+// several rounds and shrink back: exercises splits, merges and chain edits.
+TEST(LruMapTest, MatchesReferenceWhileGrowingAndShrinking) {
+  const std::size_t kFewHashes = 5;
+  for (const std::size_t distinct : {kFewHashes, std::size_t{1} << 20}) {
     LruMap<int> map;
-    map.Reserve(reserve);
     std::map<std::string, int> reference;
-    std::mt19937 rng(static_cast<unsigned>(reserve));
-    std::uniform_int_distribution<int> key_id(0, 299);
-    // Five hashes whose home slots sit at the table's end, whatever its size.
-    const auto hash_of = [](int id) { return SIZE_MAX - static_cast<std::size_t>(id % 5) * 3; };
-    for (int step = 0; step < 20000; ++step) {
+    std::mt19937 rng(static_cast<unsigned>(distinct));
+    std::uniform_int_distribution<int> key_id(0, 2999);
+    const auto hash_of = [&](int id) {
+      return (static_cast<std::size_t>(id) * 0x9E3779B97F4A7C15ull) % distinct;
+    };
+    for (int step = 0; step < 80000; ++step) {
       const int id = key_id(rng);
       const std::string key = "k" + std::to_string(id);
       const auto found = map.Find(key, hash_of(id));
       ASSERT_EQ(found != map.end(), reference.count(key) == 1) << key;
+      // Mostly inserts in the first half (growth), mostly erases after.
+      const bool growing = step < 40000;
       if (found == map.end()) {
+        if (!growing && step % 4 != 0) continue;
         map.Insert(key, hash_of(id), step);
         reference[key] = step;
       } else {
         ASSERT_EQ(found->value, reference[key]);
-        if (step % 3 == 0) {
+        if (growing && step % 3 == 0) {
           map.Touch(found);
         } else {
           map.Erase(found);
@@ -72,6 +76,8 @@ TEST(LruMapTest, MatchesReferenceUnderCollisions) {
       ASSERT_NE(map.Find(key, hash_of(id)), map.end());
       EXPECT_EQ(map.Find(key, hash_of(id))->value, value);
     }
+    while (!map.empty()) map.Erase(map.Oldest());
+    EXPECT_EQ(map.Find("k1", hash_of(1)), map.end());
   }
 }
 
