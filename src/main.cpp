@@ -52,7 +52,10 @@ int main(int argc, char** argv) {
           std::to_string(config.threads) + " threads; fd limit " +
           (fd_limit ? std::to_string(*fd_limit) : fd_limit.error().message));
 
-  auto store = FileStore::Open({config.data_dir, 4, config.disk_reserve_bytes});
+  auto store = FileStore::Open({.data_dir = config.data_dir,
+                                .read_connections = 4,
+                                .disk_reserve_bytes = config.disk_reserve_bytes,
+                                .sync = config.durable});
   if (!store) {
     LogError("cannot open storage in " + config.data_dir + ": " + store.error().message);
     return 1;
@@ -86,7 +89,7 @@ int main(int argc, char** argv) {
 
   HttpServer server(config);
   RequestMetrics metrics;
-  RegisterMetricsRoutes(server, metrics, config, links, limiter);
+  RegisterMetricsRoutes(server, metrics, config, **store, links, limiter);
   auto access = MakeAccessCheck(config);
   if (!access) {
     LogError(access.error().message);

@@ -111,6 +111,13 @@ void WriteUrlCache(const UrlCacheStats& s, PrometheusText& t) {
   Gauge(t, "fsvc_url_cache_bytes", "Bytes charged to the link cache budget.", s.bytes);
 }
 
+// Their ratio is the mean group size: how many uploads shared each sync.
+void WriteCommits(const CommitGroup::Stats& s, PrometheusText& t) {
+  Counter(t, "fsvc_storage_commit_groups_total",
+          "Storage commits run (one sync of the data and one SQLite transaction each).", s.groups);
+  Counter(t, "fsvc_storage_commits_total", "Writes committed, in those groups.", s.entries);
+}
+
 void WriteRateLimiter(const RateLimiterStats& s, PrometheusText& t) {
   t.Family("fsvc_rate_limiter_decisions_total", T::kCounter,
            "Rate limiter decisions, by outcome (denied requests got 429).");
@@ -132,7 +139,8 @@ std::string FormatMillis(Clock::duration d) {
 }  // namespace
 
 void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Config& config,
-                           const LinkService& links, const RateLimiter& limiter) {
+                           const FileStore& store, const LinkService& links,
+                           const RateLimiter& limiter) {
   RequestObserver observer;
   observer.on_start = [&metrics] {
     t_started = Clock::now();
@@ -199,7 +207,8 @@ void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Co
        .rate = RateClass::kExempt,
        .body = BodyMode::kNone,
        .summary = "Every figure in the Prometheus text format",
-       .handler = [&server, &metrics, &config, &links, &limiter](const Request&, Response& res) {
+       .handler = [&server, &metrics, &config, &store, &links, &limiter](const Request&,
+                                                                         Response& res) {
          PrometheusText text;
          metrics.WritePrometheus(text);
          const MemoryStats memory = ReadMemoryStats(ReadCgroupMemory(config.limits));
@@ -209,6 +218,7 @@ void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Co
          WriteSizing(config, text);
          WriteServer(server.Stats(), text);
          WriteUrlCache(links.CacheStats(), text);
+         WriteCommits(store.commit_stats(), text);
          if (!config.disable_rate_limiter) WriteRateLimiter(limiter.Stats(), text);
          if (!text.ok()) {
            return SendError(res, {Errc::kInternal, "metrics exposition refused a sample (a bug)"});

@@ -23,6 +23,8 @@
 
 namespace fsvc {
 
+class FileStore;
+
 // What the service sized itself by (cgroup CPU quota and memory limit) and the defaults it
 // derived from them or was given (threads, connections, uploads, URL cache budget); shown in
 // /metrics/memory and meant for /health too.
@@ -30,6 +32,7 @@ nlohmann::json SizingJson(const Config& config);
 
 // Registers the counting observer and the routes. Every argument must outlive the server.
 void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Config& config,
-                           const LinkService& links, const RateLimiter& limiter);
+                           const FileStore& store, const LinkService& links,
+                           const RateLimiter& limiter);
 
 }  // namespace fsvc

@@ -105,6 +105,20 @@ Option Text(std::string_view flag, std::string_view env, std::string_view help,
           [=](const Config& c) { return c.*field; }};
 }
 
+// A bool spelled as one of two words (DURABILITY=strict|none).
+Option Choice(std::string_view flag, std::string_view env, std::string_view help,
+              bool Config::*field, std::string_view yes, std::string_view no) {
+  return {flag, env, help,
+          [=](Config& c, std::string_view v) -> Status {
+            if (v != yes && v != no) {
+              return Invalid(flag, v, "expected " + std::string(yes) + " or " + std::string(no));
+            }
+            c.*field = v == yes;
+            return OkStatus();
+          },
+          [=](const Config& c) { return std::string(c.*field ? yes : no); }};
+}
+
 // Text whose value is never printed (API keys, the link secret): --help says
 // only whether it is set.
 Option Secret(std::string_view flag, std::string_view env, std::string_view help,
@@ -161,6 +175,9 @@ const std::vector<Option>& Options() {
       Size("disk-reserve-bytes", "DISK_RESERVE_BYTES",
            "free disk space uploads must leave for deletes and metadata (507 beyond)",
            &Config::disk_reserve_bytes),
+      Choice("durability", "DURABILITY",
+             "strict: writes are acknowledged once fsync'd (in groups); none: never fsync",
+             &Config::durable, "strict", "none"),
       Size("max-upload-bytes", "MAX_UPLOAD_BYTES", "largest accepted upload (K/M/G suffix)",
            &Config::max_upload_bytes),
       Int("max-batch-files", "MAX_BATCH_FILES", "files per batch request", &Config::max_batch_files,

@@ -54,6 +54,10 @@ struct Config {
   // Free space kept on the data folder's disk: an upload that would leave
   // less is refused with 507, so deletes and metadata writes always fit.
   uint64_t disk_reserve_bytes = uint64_t{8} << 20;
+  // DURABILITY=strict: a write is acknowledged once it would survive a power
+  // cut (fsync'd, in groups); none: no fsync at all, for labs that measure
+  // what durability costs (a process crash still loses nothing acknowledged).
+  bool durable = true;
 
   // Signed links and their cache (0 = derived from the memory limit).
   int link_ttl_sec = 3600;

@@ -121,6 +121,7 @@ struct BlobWriter::State {
   uint64_t reserve = 0;
   uint64_t flushed = 0;
   uint64_t next_space_check = BlobStore::kSpaceCheckInterval;
+  uint64_t written_back = 0;  // bytes handed to write-back; UINT64_MAX: never
 
   Status Flush() {
     ScopedPhase timed(Phase::kDisk);
@@ -135,6 +136,13 @@ struct BlobWriter::State {
     }
     flushed += buffer.size();
     buffer.clear();
+    if (flushed - written_back >= BlobStore::kWriteBehind && written_back != UINT64_MAX) {
+      // Asynchronous: starts the I/O and returns. A failure only means the
+      // group's sync has more to do, so it is not an error.
+      (void)::sync_file_range(fd.get(), static_cast<off_t>(written_back),
+                              static_cast<off_t>(flushed - written_back), SYNC_FILE_RANGE_WRITE);
+      written_back = flushed;
+    }
     return OkStatus();
   }
 
@@ -191,7 +199,9 @@ Result<std::unique_ptr<BlobStore>> BlobStore::Open(const std::string& data_dir,
     if (ec) return Error{Errc::kInternal, "cannot create " + root + sub + ": " + ec.message()};
   }
   if (!options.random) options.random = &OpenSslRandom;
-  return std::make_unique<BlobStore>(root, options);
+  UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) return IoError("open " + root, errno);
+  return std::make_unique<BlobStore>(root, std::move(root_fd), options);
 }
 
 std::string BlobStore::BlobPath(std::string_view id) const {
@@ -215,6 +225,7 @@ Result<BlobWriter> BlobStore::NewWriter(uint64_t max_bytes, uint64_t declared_si
   s->temp_path = path;
   s->max_bytes = max_bytes;
   s->reserve = options_.reserve_bytes;
+  if (!options_.sync) s->written_back = UINT64_MAX;
   s->buffer.reserve(kWriteBuffer);
   if (!s->sha || EVP_DigestInit_ex(s->sha.get(), EVP_sha256(), nullptr) != 1) {
     return Error{Errc::kInternal, "cannot initialise SHA-256"};
@@ -239,8 +250,7 @@ int RenameNoReplace(const std::string& from, const std::string& to) {
 Result<PendingBlob> BlobStore::Publish(BlobWriter writer) {
   BlobWriter::State& s = *writer.s_;
   if (auto st = s.Flush(); !st) return st.error();
-  ScopedPhase timed(Phase::kDisk);  // fsync, rename, fsync of the folders
-  if (::fsync(s.fd.get()) != 0) return IoError("fsync", errno);
+  ScopedPhase timed(Phase::kDisk);  // rename, and the folder it may need
   s.fd.reset();
 
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -256,26 +266,25 @@ Result<PendingBlob> BlobStore::Publish(BlobWriter writer) {
     auto id = NewId();
     if (!id) return id.error();
     const std::string dir = root_ + "/blobs/" + id->substr(0, 2);
-    if (::mkdir(dir.c_str(), 0755) == 0) {
-      // The new folder's own entry lives in blobs/: without this fsync a
-      // power cut could lose the folder and with it a committed blob.
-      if (auto st = FsyncDir(root_ + "/blobs"); !st) return st.error();
-    } else if (errno != EEXIST) {
-      return IoError("mkdir " + dir, errno);
-    }
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return IoError("mkdir " + dir, errno);
     const std::string target = BlobPath(*id);
     if (RenameNoReplace(s.temp_path, target) != 0) {
       if (errno == EEXIST) continue;
       return IoError("rename", errno);
     }
     s.temp_path.clear();  // published: the destructor must not delete it
-    if (auto st = FsyncDir(dir); !st) {
-      ::unlink(target.c_str());
-      return st.error();
-    }
     return PendingBlob(this, *id, std::move(digest));
   }
   return Error{Errc::kInternal, "a fresh blob id collided twice with an existing blob"};
+}
+
+Status BlobStore::SyncAll() {
+  if (!options_.sync) return OkStatus();
+  ScopedPhase timed(Phase::kDisk);
+  // Since Linux 5.8 syncfs reports write-back errors of the filesystem
+  // (errseq), so a lost page fails the group instead of passing silently.
+  if (::syncfs(root_fd_.get()) != 0) return IoError("syncfs " + root_, errno);
+  return OkStatus();
 }
 
 Result<BlobHandle> BlobStore::OpenBlob(std::string_view id) const {

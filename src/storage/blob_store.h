@@ -6,9 +6,15 @@
 // spare-space is a pre-allocated file given back to the filesystem when the
 // disk is full so that deletes (which need a little room in SQLite's WAL)
 // still work. A BlobWriter streams into a temp file through a large buffer,
-// hashing SHA-256 on the way; Publish() fsyncs it, moves it into blobs/
-// without ever replacing an existing blob, and fsyncs every folder it
-// changed. An unpublished writer deletes its temp file when destroyed.
+// hashing SHA-256 on the way; Publish() moves it into blobs/ without ever
+// replacing an existing blob. Publish does not sync: SyncAll() makes every
+// published blob (bytes and folder entries) durable at once, so a group of
+// uploads pays for one sync (storage/commit_group.h), and the caller must
+// run it before any row names the blob. An unpublished writer deletes its
+// temp file when destroyed. While sync is on, a writer starts the kernel's
+// write-back of every kWriteBehind bytes as they are written, so a large
+// upload neither piles up dirty pages (charged to the cgroup) nor leaves
+// them all for the group's sync.
 // Blobs are immutable: an overwrite publishes a new blob, so a reader holding
 // the old one's fd keeps reading consistent bytes.
 //
@@ -34,6 +40,7 @@ using RandomBytesFn = bool (*)(unsigned char* out, size_t size);
 struct BlobStoreOptions {
   uint64_t reserve_bytes = 0;      // free space uploads must leave untouched
   RandomBytesFn random = nullptr;  // null: OpenSSL RAND_bytes (tests inject faults)
+  bool sync = true;                // false (DURABILITY=none): SyncAll does nothing
 };
 
 struct DiskSpace {
@@ -102,6 +109,7 @@ class BlobStore {
  public:
   static constexpr uint64_t kSpaceCheckInterval = uint64_t{1} << 20;
   static constexpr uint64_t kSpareBytes = uint64_t{1} << 20;
+  static constexpr uint64_t kWriteBehind = uint64_t{4} << 20;
 
   // Creates the data folder and tmp/ if needed, but not blobs/: whether a
   // missing blobs/ is a fresh start or a lost volume is for the caller to
@@ -113,11 +121,16 @@ class BlobStore {
   // kInsufficientStorage when free space minus `declared_size` (0 when
   // unknown) is below the reserve.
   Result<BlobWriter> NewWriter(uint64_t max_bytes, uint64_t declared_size = 0);
-  // Flushes, fsyncs and moves the writer's file into place under a fresh
-  // random id; never replaces an existing blob (a colliding id is retried
-  // once, then kInternal). kInternal if no random id can be drawn. The
-  // writer is spent either way.
+  // Flushes and moves the writer's file into place under a fresh random id;
+  // never replaces an existing blob (a colliding id is retried once, then
+  // kInternal). kInternal if no random id can be drawn. The writer is spent
+  // either way. Not durable until SyncAll() returns.
   Result<PendingBlob> Publish(BlobWriter writer);
+  // Makes every blob published so far durable: one syncfs(2) of the data
+  // folder's filesystem (bytes, inodes and folder entries together), which
+  // costs one journal commit however many blobs a group published. A no-op
+  // when options.sync is off.
+  Status SyncAll();
   Result<BlobHandle> OpenBlob(std::string_view id) const;
   // Removes a published blob; a missing blob is not an error.
   void Remove(std::string_view id);
@@ -148,14 +161,15 @@ class BlobStore {
   void EnsureSpare();
 
   const std::string& root() const { return root_; }
-  BlobStore(std::string root, BlobStoreOptions options)
-      : root_(std::move(root)), options_(options) {}
+  BlobStore(std::string root, UniqueFd root_fd, BlobStoreOptions options)
+      : root_(std::move(root)), root_fd_(std::move(root_fd)), options_(options) {}
 
  private:
   std::string BlobPath(std::string_view id) const;
   Result<std::string> NewId() const;
 
   std::string root_;
+  UniqueFd root_fd_;  // the data folder, for syncfs
   BlobStoreOptions options_;
 };
 

@@ -67,7 +67,10 @@ FileInfo ToFileInfo(const FileRecord& r) {
 
 FileStore::FileStore(UniqueFd lock, std::unique_ptr<BlobStore> blobs,
                      std::unique_ptr<MetadataStore> meta)
-    : lock_(std::move(lock)), blobs_(std::move(blobs)), meta_(std::move(meta)) {}
+    : lock_(std::move(lock)),
+      blobs_(std::move(blobs)),
+      meta_(std::move(meta)),
+      commits_([this](std::span<CommitGroup::Entry* const> group) { FlushGroup(group); }) {}
 
 FileStore::~FileStore() {
   if (exit_hook_ >= 0) RemoveForcedExitHook(exit_hook_);
@@ -90,11 +93,11 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(const Options& options) {
 
   // Opening the database needs a little space (WAL index, WAL); on a full
   // disk the spare provides it, and is taken back below if there is room.
-  auto blobs = BlobStore::Open(root, {options.disk_reserve_bytes, options.random});
+  auto blobs = BlobStore::Open(root, {options.disk_reserve_bytes, options.random, options.sync});
   if (!blobs) return blobs.error();
   (*blobs)->ReleaseSpare();
-  auto meta =
-      MetadataStore::Open((*blobs)->root() + "/metadata.db", std::max(1, options.read_connections));
+  auto meta = MetadataStore::Open((*blobs)->root() + "/metadata.db",
+                                  std::max(1, options.read_connections), options.sync);
   if (!meta) return meta.error();
   auto store = std::make_unique<FileStore>(std::move(*lock), std::move(*blobs), std::move(*meta));
   if (auto st = store->Recover(); !st) return st.error();
@@ -199,7 +202,7 @@ Result<std::vector<FileStore::Committed>> FileStore::CommitAll(std::vector<Stage
     rec.created_ms = rec.modified_ms = now;
     records.push_back(std::move(rec));
   }
-  auto put = meta_->PutFiles(std::move(records), guard);
+  auto put = commits_.Commit(PutBatch{std::move(records), guard});
   if (!put) return put.error();  // the pending blobs remove themselves
   std::vector<Committed> out;
   out.reserve(put->size());
@@ -213,6 +216,19 @@ Result<std::vector<FileStore::Committed>> FileStore::CommitAll(std::vector<Stage
     out.push_back(Committed{ToFileInfo(r.record), !r.replaced_blob.has_value()});
   }
   return out;
+}
+
+void FileStore::FlushGroup(std::span<CommitGroup::Entry* const> group) {
+  // Bytes first: a row must never become durable before the blob it names.
+  if (auto st = blobs_->SyncAll(); !st) {
+    for (CommitGroup::Entry* e : group) e->result = st.error();
+    return;
+  }
+  std::vector<PutBatch> batches;
+  batches.reserve(group.size());
+  for (CommitGroup::Entry* e : group) batches.push_back(std::move(e->batch));
+  auto results = meta_->PutBatches(std::move(batches));
+  for (size_t i = 0; i < group.size(); ++i) group[i]->result = std::move(results[i]);
 }
 
 Result<OpenFile> FileStore::OpenRecord(const std::function<Result<FileRecord>()>& lookup) {

@@ -1,7 +1,9 @@
 // The storage facade the API handlers use: files and folders by path.
 //
 // It owns the blob store and the metadata store and keeps them consistent:
-//   upload:    bytes -> temp file -> fsync -> rename (blob) -> row committed
+//   upload:    bytes -> temp file -> rename (blob) -> sync -> row committed
+//              (uploads that commit together share the sync and the SQLite
+//              transaction: storage/commit_group.h)
 //   overwrite: new blob, row switched in one transaction, old blob removed
 //   delete:    row removed, then blob removed
 // A crash between steps leaves at most an unreferenced blob or temp file,
@@ -33,6 +35,7 @@
 #include <vector>
 
 #include "storage/blob_store.h"
+#include "storage/commit_group.h"
 #include "storage/metadata_store.h"
 #include "util/error.h"
 
@@ -82,6 +85,10 @@ class FileStore {
     // Free space uploads and folder creation must leave (DISK_RESERVE_BYTES).
     uint64_t disk_reserve_bytes = 0;
     RandomBytesFn random = nullptr;  // tests only: null is RAND_bytes
+    // DURABILITY: true (strict) acknowledges a write once bytes and row would
+    // survive a power cut; false skips every fsync (a crash of the process
+    // still loses nothing acknowledged, a power cut may).
+    bool sync = true;
   };
   // Locks the data folder (kUnavailable, naming the holder's pid, if another
   // process has it), opens (creating) it and the database, then recovers
@@ -136,6 +143,8 @@ class FileStore {
   // `guard`, when set, is asked about every entry's current row.
   Result<std::vector<Committed>> CommitAll(std::vector<Staged> staged,
                                            const WriteGuard& guard = nullptr);
+  // How many groups the commits so far travelled in.
+  CommitGroup::Stats commit_stats() const { return commits_.stats(); }
 
   Result<OpenFile> OpenPath(const std::string& path);
   Result<FileInfo> Stat(const std::string& path);
@@ -169,6 +178,8 @@ class FileStore {
 
  private:
   Status Recover();
+  // Makes the group's blobs durable, then commits their rows together.
+  void FlushGroup(std::span<CommitGroup::Entry* const> group);
   // Runs `op`; if it hit a full disk, gives back the spare file and runs it
   // once more (deletes must be able to free space).
   template <class T, class Op>
@@ -183,6 +194,7 @@ class FileStore {
   std::unique_ptr<MetadataStore> meta_;
   std::vector<std::function<void(std::string_view)>> listeners_;
   StoreStats recovery_;
+  CommitGroup commits_;
 };
 
 FileInfo ToFileInfo(const FileRecord& r);

@@ -102,10 +102,10 @@ class MetadataStore::ReaderLease {
   std::unique_ptr<sqlite::Db> db_;
 };
 
-Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& db_file,
-                                                           int readers) {
+Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& db_file, int readers,
+                                                           bool sync) {
   auto store = std::make_unique<MetadataStore>();
-  auto writer = sqlite::Db::Open(db_file, /*read_only=*/false);
+  auto writer = sqlite::Db::Open(db_file, /*read_only=*/false, sync);
   if (!writer) return writer.error();
   store->writer_ = std::move(*writer);
   if (auto st = Migrate(*store->writer_); !st) return st.error();
@@ -158,19 +158,49 @@ Result<PutResult> MetadataStore::PutFile(FileRecord record) {
 
 Result<std::vector<PutResult>> MetadataStore::PutFiles(std::vector<FileRecord> records,
                                                        const WriteGuard& guard) {
+  std::vector<PutBatch> one;
+  one.push_back(PutBatch{std::move(records), guard});
+  return std::move(PutBatches(std::move(one)).front());
+}
+
+std::vector<Result<std::vector<PutResult>>> MetadataStore::PutBatches(
+    std::vector<PutBatch> batches) {
   ScopedPhase timed(Phase::kMetadata);
+  std::vector<Result<std::vector<PutResult>>> out;
+  out.reserve(batches.size());
+  const auto fail_all = [&](const Error& e) {
+    out.assign(batches.size(), Result<std::vector<PutResult>>(e));
+    return std::move(out);
+  };
   std::lock_guard lock(write_mu_);
   auto tx = sqlite::Transaction::Begin(*writer_);
-  if (!tx) return tx.error();
-  std::vector<PutResult> results;
-  results.reserve(records.size());
-  for (auto& record : records) {
-    auto put = PutFileLocked(std::move(record), guard);
-    if (!put) return put.error();  // the transaction rolls back: none of them
-    results.push_back(std::move(*put));
+  if (!tx) return fail_all(tx.error());
+  for (auto& batch : batches) {
+    if (auto st = writer_->Exec("SAVEPOINT batch"); !st) return fail_all(st.error());
+    std::vector<PutResult> results;
+    results.reserve(batch.records.size());
+    std::optional<Error> failed;
+    for (auto& record : batch.records) {
+      auto put = PutFileLocked(std::move(record), batch.guard);
+      if (!put) {
+        failed = put.error();
+        break;
+      }
+      results.push_back(std::move(*put));
+    }
+    // SQLite ends the whole transaction itself on some errors (a full disk,
+    // an I/O error): then nothing of the group can be committed.
+    if (!writer_->InTransaction()) return fail_all(failed.value_or(writer_->LastError("put")));
+    const char* end = failed ? "ROLLBACK TO batch; RELEASE batch" : "RELEASE batch";
+    if (auto st = writer_->Exec(end); !st) return fail_all(st.error());
+    if (failed) {
+      out.emplace_back(std::move(*failed));
+    } else {
+      out.emplace_back(std::move(results));
+    }
   }
-  if (auto st = tx->Commit(); !st) return st.error();
-  return results;
+  if (auto st = tx->Commit(); !st) return fail_all(st.error());
+  return out;
 }
 
 Result<PutResult> MetadataStore::PutFileLocked(FileRecord record, const WriteGuard& guard) {

@@ -44,6 +44,12 @@ struct FolderRecord {
 // changed. Conditional requests (If-Match...) are such guards.
 using WriteGuard = std::function<Status(const FileRecord* current)>;
 
+// One all-or-nothing write of a group (see MetadataStore::PutBatches).
+struct PutBatch {
+  std::vector<FileRecord> records;
+  WriteGuard guard;  // may be empty
+};
+
 struct PutResult {
   FileRecord record;
   std::optional<std::string> replaced_blob;  // the overwritten content, now garbage
@@ -58,7 +64,11 @@ struct MoveResult {
 
 class MetadataStore {
  public:
-  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& db_file, int readers);
+  // `sync`: commits are fsynced (synchronous=FULL); false leaves that to
+  // the OS (DURABILITY=none: a crash of the process loses nothing, a power
+  // cut may lose the last commits).
+  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& db_file, int readers,
+                                                     bool sync = true);
   MetadataStore() = default;  // no I/O; use Open
   ~MetadataStore();
 
@@ -71,6 +81,12 @@ class MetadataStore {
   // record's current row before it is written.
   Result<std::vector<PutResult>> PutFiles(std::vector<FileRecord> records,
                                           const WriteGuard& guard = nullptr);
+  // PutFiles for each batch, every batch in one transaction (one commit,
+  // one WAL sync for a group of uploads). A batch that fails on its own (a
+  // conflict, its guard's refusal) is rolled back to its savepoint and fails
+  // alone; a failed commit, or an error that ends the transaction, fails
+  // every batch. Results are in input order.
+  std::vector<Result<std::vector<PutResult>>> PutBatches(std::vector<PutBatch> batches);
   Result<FileRecord> GetFile(const std::string& path);
   Result<FileRecord> GetFileById(int64_t id);
   // Removes the row; returns its blob id for the caller to delete. kNotFound

@@ -58,7 +58,7 @@ std::string Stmt::Text(int col) const {
   return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();
 }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& file, bool read_only) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& file, bool read_only, bool sync) {
   sqlite3* raw = nullptr;
   const int flags =
       (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -72,7 +72,9 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& file, bool read_only) {
   sqlite3_busy_timeout(raw, 5000);
   // FULL: an acknowledged upload's row survives a power cut, not only a crash.
   const char* pragmas = read_only ? "PRAGMA query_only=ON;"
-                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                        : sync    ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                    " PRAGMA foreign_keys=ON;"
+                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
                                     " PRAGMA foreign_keys=ON;";
   if (auto st = db->Exec(pragmas); !st) {
     return Error{Errc::kInternal, "database " + file + " is unusable: " + st.error().message};

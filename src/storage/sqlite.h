@@ -47,8 +47,10 @@ class Stmt {
 
 class Db {
  public:
-  // Opens (creating) the file with WAL, synchronous=FULL and a busy timeout.
-  static Result<std::unique_ptr<Db>> Open(const std::string& file, bool read_only);
+  // Opens (creating) the file with WAL and a busy timeout; a writer gets
+  // synchronous=FULL, or OFF when `sync` is false.
+  static Result<std::unique_ptr<Db>> Open(const std::string& file, bool read_only,
+                                          bool sync = true);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -59,6 +61,7 @@ class Db {
   Result<Stmt> Prepare(const std::string& sql);
   Error LastError(std::string_view what) const;
   int64_t Changes() const { return sqlite3_changes64(db_); }
+  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
   explicit Db(sqlite3* db) : db_(db) {}
 

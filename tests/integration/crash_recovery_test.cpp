@@ -64,12 +64,14 @@ TEST(CrashRecoveryTest, SigkillMidUploadLeavesNothingPartial) {
   EXPECT_EQ(ListFiles(data + "/blobs").size(), CountRows(*c, "safe"));
 }
 
-// Many writers (new files, overwrites, deletes) and a SIGKILL at a random
-// moment, several times over: after each restart every acknowledged write is
-// there with its exact bytes, and blobs and rows match one to one. A write
-// whose answer never arrived may or may not have happened, so for those
-// paths either state is accepted (and then becomes the known one).
+// Many concurrent writers (new files, overwrites, deletes), so that commits
+// travel in shared groups, and a SIGKILL at a random moment, several times
+// over: after each restart every acknowledged write is there with its exact
+// bytes, and blobs and rows match one to one. A write whose answer never
+// arrived may or may not have happened, so for those paths either state is
+// accepted (and then becomes the known one).
 TEST(CrashRecoveryTest, RepeatedKillsDuringConcurrentWrites) {
+  constexpr int kWriters = 16;
   TempDir dir;
   const std::string data = dir.path() + "/data";
   struct PathState {
@@ -79,6 +81,7 @@ TEST(CrashRecoveryTest, RepeatedKillsDuringConcurrentWrites) {
   std::map<std::string, PathState> states;
   std::mutex mu;
   size_t acknowledged_writes = 0;
+  double grouped_commits = 0;  // commits that shared a group with another
   for (int round = 0; round < 6; ++round) {
     ServerProcess server({{}, {}, {}, data});
     ASSERT_TRUE(server.Start()) << server.Stderr();
@@ -98,12 +101,12 @@ TEST(CrashRecoveryTest, RepeatedKillsDuringConcurrentWrites) {
       }
       EXPECT_TRUE(ListFiles(data + "/tmp").empty());
       size_t rows = 0;
-      for (int w = 0; w < 3; ++w) rows += CountRows(*c, "w" + std::to_string(w));
+      for (int w = 0; w < kWriters; ++w) rows += CountRows(*c, "w" + std::to_string(w));
       EXPECT_EQ(ListFiles(data + "/blobs").size(), rows) << "round " << round;
     }
     std::atomic<bool> stop{false};
     std::vector<std::thread> writers;
-    for (int w = 0; w < 3; ++w) {
+    for (int w = 0; w < kWriters; ++w) {
       writers.emplace_back([&, w] {
         auto c = server.Client(5);
         for (int i = 0; !stop; ++i) {
@@ -127,11 +130,16 @@ TEST(CrashRecoveryTest, RepeatedKillsDuringConcurrentWrites) {
       });
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + 97 * round));
+    if (auto metrics = server.Client()->Get("/metrics")) {
+      grouped_commits += MetricValue(metrics->body, "fsvc_storage_commits_total") -
+                         MetricValue(metrics->body, "fsvc_storage_commit_groups_total");
+    }
     server.Stop(SIGKILL);
     stop = true;
     for (auto& t : writers) t.join();
   }
   EXPECT_GT(acknowledged_writes, 50u);
+  EXPECT_GT(grouped_commits, 0) << "no two commits ever shared a group: group commit untested";
 }
 
 TEST(ShutdownTest, SigtermFinishesInFlightRequestAndExitsCleanly) {

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 namespace fsvc::testing {
 
 std::string Sha256Hex(const std::string& data) {
@@ -15,6 +17,18 @@ std::string Sha256Hex(const std::string& data) {
     out.push_back(kHex[md[i] & 15]);
   }
   return out;
+}
+
+double MetricValue(const std::string& exposition, const std::string& name) {
+  const std::string start = name + " ";
+  for (size_t at = 0; at < exposition.size();) {
+    const size_t end = std::min(exposition.find('\n', at), exposition.size());
+    if (exposition.compare(at, start.size(), start) == 0) {
+      return std::stod(exposition.substr(at + start.size(), end - at - start.size()));
+    }
+    at = end + 1;
+  }
+  return -1;
 }
 
 }  // namespace fsvc::testing

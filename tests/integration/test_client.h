@@ -32,4 +32,8 @@ inline std::string LinkUrl(httplib::Client& c, const std::string& path) {
 
 std::string Sha256Hex(const std::string& data);
 
+// The value of an unlabelled sample `name` in a Prometheus text exposition,
+// or -1 when it is absent.
+double MetricValue(const std::string& exposition, const std::string& name);
+
 }  // namespace fsvc::testing

@@ -38,6 +38,26 @@ class MetadataStoreTest : public ::testing::Test {
   std::unique_ptr<MetadataStore> store_;
 };
 
+// A group of batches shares one transaction, yet each stays all or nothing
+// on its own: the conflicting batch fails alone, the others commit.
+TEST_F(MetadataStoreTest, BatchesOfAGroupFailAlone) {
+  ASSERT_TRUE(store_->PutFile(Rec("taken", "b0")).ok());
+  std::vector<PutBatch> batches(3);
+  batches[0].records.push_back(Rec("g/one", "b1"));
+  batches[1].records.push_back(Rec("g/two", "b2"));
+  batches[1].records.push_back(Rec("taken/under-a-file", "b3"));  // a file, not a folder
+  batches[2].records.push_back(Rec("g/three", "b4"));
+  auto results = store_->PutBatches(std::move(batches));
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0].ok());
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].error().code, Errc::kConflict);
+  EXPECT_TRUE(results[2].ok());
+  EXPECT_TRUE(store_->GetFile("g/one").ok());
+  EXPECT_TRUE(store_->GetFile("g/three").ok());
+  EXPECT_EQ(store_->GetFile("g/two").error().code, Errc::kNotFound);  // rolled back with its batch
+}
+
 TEST_F(MetadataStoreTest, PutCreatesAncestorsAndOverwriteKeepsId) {
   auto first = store_->PutFile(Rec("a/b/c.txt", "blob1"));
   ASSERT_TRUE(first.ok()) << first.error().message;
