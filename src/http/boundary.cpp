@@ -181,7 +181,6 @@ Boundary::Decision Boundary::Admit(std::string_view bytes, const std::string& re
   a.route = &route;
   a.framing = *framing;
   a.head_size = head->size;
-  a.library_blind = std::move(head->library_blind);
   a.expect_continue = expect_continue;
   a.body_limits = options_.body;
   a.body_limits.max_bytes = max_body;

@@ -99,7 +99,6 @@ class Boundary {
     Request request;
     BodyFraming framing;
     size_t head_size = 0;
-    std::vector<size_t> library_blind;  // see RequestHead
     bool expect_continue = false;
     HeaderList response_headers;  // added to whatever the handler answers
     std::optional<UploadGate::Permit> slot;

@@ -87,10 +87,6 @@ void Connection::Discard(size_t n) {
   begin_ += std::min(n, end_ - begin_);
 }
 
-void Connection::Overwrite(size_t offset, char c) {
-  if (buffer_ && begin_ + offset < end_) buffer_[begin_ + offset] = c;
-}
-
 bool Connection::Unread(std::string_view bytes) {
   if (bytes.empty()) return true;
   if (bytes.size() + (end_ - begin_) > kBufferSize) return false;

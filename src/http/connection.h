@@ -53,12 +53,8 @@ class Connection {
   size_t TakeBuffered(char* out, size_t size);
   // The bytes read ahead and not yet taken.
   std::string_view Buffered() const;
-  // Drops the first n buffered bytes (a request answered without the
-  // library reading its header).
+  // Drops the first n buffered bytes (a header block that has been parsed).
   void Discard(size_t n);
-  // Changes the buffered byte at `offset` (the boundary hides header names
-  // from the library this way, see RequestHead::library_blind).
-  void Overwrite(size_t offset, char c);
   // Puts bytes read past a body's end back in front of the buffer; false
   // when they do not fit.
   bool Unread(std::string_view bytes);

@@ -87,17 +87,11 @@ void ConnectionServer::Serve(std::shared_ptr<Connection> conn) {
     const bool stopping = svr_sock_ == INVALID_SOCKET;
     const bool last = stopping || conn->requests_served + 1 >= limits_.max_requests_per_connection;
     ConnectionStream stream(*conn, limits_.stream, counters_);
-    bool client_closes = false;
-    bool reusable = true;
-    if (gate_.Admit(*conn, stream, client_closes)) {
-      reusable = process_request(stream, last, client_closes,
-                                 [&stream](httplib::Request&) { stream.BeginBody(); });
-      reusable = gate_.Finish(*conn) && reusable;
-    }
+    const bool reusable = gate_.Serve(*conn, stream, last);
     // An error response written by a failed request goes out too.
     const bool ok = stream.Flush() && reusable;
     ++conn->requests_served;
-    if (!ok || last || client_closes) break;
+    if (!ok || last) break;
     if (conn->HasCompleteHeader()) {
       conn->header_deadline = SteadyClock::now() + limits_.reactor.header_timeout;
       continue;

@@ -1,16 +1,16 @@
 // httplib::Server serving connections without a thread per connection.
 //
 // httplib 0.11.4 runs each accepted socket on a pool thread until the
-// connection closes, idle or not. This subclass takes each socket over as it
-// is accepted (through process_and_close_socket, which httplib calls via its
-// task queue) and moves it between two places: a ConnectionReactor while the
-// connection is idle or its request header is still arriving, and an
-// ElasticThreadPool thread only while a request with a complete header is
-// served (httplib's own process_request parses and routes it, over a
-// ConnectionStream with deadlines). So thousands of keep-alive connections
-// need only as many threads as there are requests in progress. The pool's
-// threads poll the reactor between requests, so a busy server moves from
-// one request to the next without a wake-up.
+// connection closes, idle or not. This subclass uses only its listener: it
+// takes each socket over as it is accepted (through process_and_close_socket,
+// which httplib calls via its task queue) and moves it between two places: a
+// ConnectionReactor while the connection is idle or its request header is
+// still arriving, and an ElasticThreadPool thread only while a request with
+// a complete header is served (by the RequestGate, over a ConnectionStream
+// with deadlines). So thousands of keep-alive connections need only as many
+// threads as there are requests in progress. The pool's threads poll the
+// reactor between requests, so a busy server moves from one request to the
+// next without a wake-up.
 //
 // Overload is refused fast with a canned 503 + Retry-After and a close: a new
 // connection beyond max_connections, and a request whose header is complete
@@ -33,18 +33,16 @@
 
 namespace fsvc {
 
-// Decides about each request from its header block before the library
-// parses it (src/http/server.cpp implements it with the Boundary).
+// Serves requests (src/http/server.cpp implements it with the Boundary and
+// the route table).
 class RequestGate {
  public:
   virtual ~RequestGate() = default;
-  // The connection's buffer starts with a complete header block. True: the
-  // library serves the request next. False: the gate has answered it on
-  // `stream` itself, and `close` says whether the connection must close.
-  virtual bool Admit(Connection& conn, ConnectionStream& stream, bool& close) = 0;
-  // After the library served an admitted request (whether or not it
-  // succeeded): true when the connection may carry another request.
-  virtual bool Finish(Connection& conn) = 0;
+  // The connection's buffer starts with a complete header block: answers
+  // that request on `stream`, reading its body (if any) to the end. `last`:
+  // the connection closes after it whatever happens. True when the
+  // connection may carry another request.
+  virtual bool Serve(Connection& conn, ConnectionStream& stream, bool last) = 0;
 };
 
 struct ConnectionLimits {

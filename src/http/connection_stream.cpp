@@ -12,25 +12,10 @@
 #include <utility>
 
 namespace fsvc {
-namespace {
-
-thread_local ConnectionStream* t_stream = nullptr;
-
-}  // namespace
 
 ConnectionStream::ConnectionStream(Connection& conn, const StreamTimeouts& timeouts,
                                    StreamCounters& counters)
-    : conn_(conn), timeouts_(timeouts), counters_(counters) {
-  t_stream = this;
-}
-
-ConnectionStream::~ConnectionStream() {
-  if (t_stream == this) t_stream = nullptr;
-}
-
-ConnectionStream* ConnectionStream::Current() {
-  return t_stream;
-}
+    : conn_(conn), timeouts_(timeouts), counters_(counters) {}
 
 std::chrono::milliseconds ConnectionStream::ReadBudget() const {
   if (!in_header_) return timeouts_.read;
@@ -72,33 +57,19 @@ bool ConnectionStream::WaitWritable() const {
   }
 }
 
-bool ConnectionStream::is_readable() const {
-  return conn_.buffered() > 0 || WaitFor(POLLIN, ReadBudget());
-}
-
-bool ConnectionStream::is_writable() const {
-  // A peer that has gone away is not writable: httplib stops its content
-  // provider instead of producing data nobody reads.
-  if (!WaitWritable()) return false;
-  pollfd p{conn_.fd(), POLLRDHUP, 0};
-  if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLRDHUP))) return false;
-  return true;
-}
-
-ssize_t ConnectionStream::read(char* ptr, size_t size) {
+long ConnectionStream::Read(char* ptr, size_t size) {
   // A reply still gathered (say, "100 Continue") may be what the peer waits
   // for before it sends.
   if (!pending_.empty() && !Flush()) return -1;
-  if (conn_.buffered() > 0) return static_cast<ssize_t>(conn_.TakeBuffered(ptr, size));
+  if (conn_.buffered() > 0) return static_cast<long>(conn_.TakeBuffered(ptr, size));
   for (;;) {
-    // Small reads (httplib parses header lines a byte at a time) go through
-    // the read-ahead buffer; large ones straight into the caller's memory.
+    // Small reads go through the read-ahead buffer; large ones straight into
+    // the caller's memory.
     const bool buffered = size < Connection::kBufferSize;
     const long n =
         buffered ? conn_.Fill() : static_cast<long>(::recv(conn_.fd(), ptr, size, MSG_DONTWAIT));
     if (n > 0) {
-      return buffered ? static_cast<ssize_t>(conn_.TakeBuffered(ptr, size))
-                      : static_cast<ssize_t>(n);
+      return buffered ? static_cast<long>(conn_.TakeBuffered(ptr, size)) : n;
     }
     if (n == 0) return 0;
     if (errno == EINTR) continue;
@@ -111,29 +82,27 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
   }
 }
 
-ssize_t ConnectionStream::write(const char* ptr, size_t size) {
-  if (file_fd_ >= 0) return SendFromFile(size) ? static_cast<ssize_t>(size) : -1;
-  if (pending_.size() + size <= kCoalesceBytes) {
-    pending_.append(ptr, size);
-    return static_cast<ssize_t>(size);
+bool ConnectionStream::Write(std::string_view bytes) {
+  if (pending_.size() + bytes.size() <= kCoalesceBytes) {
+    pending_.append(bytes);
+    return true;
   }
-  return SendAll(ptr, size) ? static_cast<ssize_t>(size) : -1;
+  return SendAll(bytes.data(), bytes.size());
 }
 
 bool ConnectionStream::Flush() {
   return pending_.empty() || SendAll(nullptr, 0);
 }
 
-bool ConnectionStream::SendFromFile(size_t size) {
-  const int fd = std::exchange(file_fd_, -1);
+bool ConnectionStream::SendFile(int fd, uint64_t offset, uint64_t length) {
   // MSG_MORE: the header block leaves in the same segment as the first bytes.
   if (!pending_.empty() && !SendAll(nullptr, 0, MSG_MORE)) return false;
-  auto offset = static_cast<off_t>(file_offset_);
-  size_t left = size;
+  auto at = static_cast<off_t>(offset);
+  uint64_t left = length;
   while (left > 0) {
-    const ssize_t n = ::sendfile(conn_.fd(), fd, &offset, left);
+    const ssize_t n = ::sendfile(conn_.fd(), fd, &at, left);
     if (n > 0) {
-      left -= static_cast<size_t>(n);
+      left -= static_cast<uint64_t>(n);
       continue;
     }
     if (n == 0) return false;  // the file is shorter than promised
@@ -184,16 +153,6 @@ bool ConnectionStream::SendAll(const char* ptr, size_t size, int flags) {
   const bool sent = count == 0;
   pending_.clear();
   return sent;
-}
-
-void ConnectionStream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  ip = conn_.remote_ip();
-  port = conn_.remote_port();
-}
-
-void ConnectionStream::get_local_ip_and_port(std::string& ip, int& port) const {
-  ip = conn_.local_ip();
-  port = conn_.local_port();
 }
 
 }  // namespace fsvc

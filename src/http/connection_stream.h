@@ -1,4 +1,4 @@
-// httplib::Stream over a Connection, with deadlines instead of blocking I/O.
+// Reads and writes on a Connection, with deadlines instead of blocking I/O.
 //
 // Reads first drain the connection's read-ahead buffer. While the header is
 // read, every read must finish by the connection's absolute header deadline
@@ -10,22 +10,18 @@
 // (takes no byte for write_timeout) is dropped.
 //
 // Small writes are gathered until Flush() (or the next read, or a write that
-// would overflow kCoalesceBytes): httplib writes a response's header block
-// and its body separately, and two sends cost a second packet and wake the
-// client twice.
-//
-// A file body can skip user space: after TakeNextWriteFromFile(fd, offset),
-// the next write() sends its bytes from the file with sendfile(2) (the
-// caller's buffer is not read), so httplib's content provider still drives
-// the response, counts its bytes and sees its errors.
+// would overflow kCoalesceBytes): a response's header block and a small body
+// leave in one send, and two sends would cost a second packet and wake the
+// client twice. A file body skips user space: SendFile() moves its bytes
+// from the page cache to the socket with sendfile(2), after the gathered
+// header block (in the same segment).
 #pragma once
-
-#include <httplib.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "http/connection.h"
 
@@ -43,10 +39,10 @@ struct StreamCounters {
   std::atomic<uint64_t> write_timeouts{0};
 };
 
-class ConnectionStream final : public httplib::Stream {
+class ConnectionStream {
  public:
   ConnectionStream(Connection& conn, const StreamTimeouts& timeouts, StreamCounters& counters);
-  ~ConnectionStream() override;
+  ~ConnectionStream() = default;
   ConnectionStream(const ConnectionStream&) = delete;
   ConnectionStream& operator=(const ConnectionStream&) = delete;
 
@@ -54,23 +50,17 @@ class ConnectionStream final : public httplib::Stream {
 
   // The header has been parsed: reads now get the per-read body timeout.
   void BeginBody() { in_header_ = false; }
-  // Sends what write() gathered; false when the peer cannot take it.
+  // Sends what Write() gathered; false when the peer cannot take it.
   bool Flush();
-  // The stream the calling thread serves a request on, else null.
-  static ConnectionStream* Current();
-  // The next write() of n bytes sends bytes [offset, offset + n) of `fd`.
-  void TakeNextWriteFromFile(int fd, uint64_t offset) {
-    file_fd_ = fd;
-    file_offset_ = offset;
-  }
 
-  bool is_readable() const override;
-  bool is_writable() const override;
-  ssize_t read(char* ptr, size_t size) override;
-  ssize_t write(const char* ptr, size_t size) override;
-  void get_remote_ip_and_port(std::string& ip, int& port) const override;
-  void get_local_ip_and_port(std::string& ip, int& port) const override;
-  socket_t socket() const override { return conn_.fd(); }
+  // Up to `size` bytes of the request; 0 at the end of the stream, -1 on an
+  // error or timeout.
+  long Read(char* ptr, size_t size);
+  // Sends (or gathers) `bytes`; false on an error or write timeout.
+  bool Write(std::string_view bytes);
+  // Sends bytes [offset, offset + length) of `fd` after what was gathered;
+  // false on an error, a write timeout, or a file shorter than promised.
+  bool SendFile(int fd, uint64_t offset, uint64_t length);
 
  private:
   // Waits for `events` on the socket until the current deadline; false on
@@ -83,16 +73,12 @@ class ConnectionStream final : public httplib::Stream {
   // Sends `pending_` and then `size` bytes at `ptr` (one segment for both
   // when they fit) and empties pending_; false on error or write timeout.
   bool SendAll(const char* ptr, size_t size, int flags = 0);
-  // Sends `size` bytes of file_fd_ from file_offset_ after pending_.
-  bool SendFromFile(size_t size);
 
   Connection& conn_;
   const StreamTimeouts& timeouts_;
   StreamCounters& counters_;
   bool in_header_ = true;
   std::string pending_;
-  int file_fd_ = -1;
-  uint64_t file_offset_ = 0;
 };
 
 }  // namespace fsvc

@@ -2,8 +2,8 @@
 //
 // They are the project's own, so that no handler depends on the HTTP
 // library: the boundary (src/http/boundary.h) fills a Request from the
-// header block it parsed and checked, and src/http/server.cpp turns a
-// Response into the library's. A Request's body is there in the form its
+// header block it parsed and checked, and src/http/response_writer.h writes
+// a Response. A Request's body is there in the form its
 // route declared (src/http/route_table.h): nothing, a small buffered body,
 // or a stream the handler pulls with ReadBody().
 #pragma once

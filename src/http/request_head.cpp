@@ -139,7 +139,6 @@ Result<RequestHead> ParseRequestHead(std::string_view bytes, size_t max_bytes) {
       return Error{Errc::kHeaderTooLarge,
                    "request header over " + std::to_string(max_bytes) + " bytes"};
     }
-    const size_t line_start = bytes.size() - rest.size();
     if (!NextLine(rest, line)) return unended;
     if (line.empty()) break;
     if (line.front() == ' ' || line.front() == '\t') return Malformed("folded header line");
@@ -153,9 +152,6 @@ Result<RequestHead> ParseRequestHead(std::string_view bytes, size_t max_bytes) {
     if (std::any_of(value.begin(), value.end(),
                     [](unsigned char c) { return c == '\0' || c == '\r' || c == '\n'; })) {
       return Malformed("control character in header " + std::string(name));
-    }
-    if (EqualsIgnoreCase(name, "Range") || EqualsIgnoreCase(name, "Expect")) {
-      head.library_blind.push_back(line_start);
     }
     head.headers.emplace_back(std::string(name), std::string(value));
   }

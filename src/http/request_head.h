@@ -38,9 +38,6 @@ struct RequestHead {
   bool http10 = false;
   HeaderList headers;
   size_t size = 0;  // bytes of the request line and header block, blank line included
-  // Offsets, from the block's start, of header names the library must not
-  // act on (Range, Expect): the boundary decides those itself.
-  std::vector<size_t> library_blind;
 };
 
 // Parses one header block at the start of `bytes` (which must hold its

@@ -1,16 +1,12 @@
 #include "http/server.h"
 
-#include <httplib.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <optional>
 
 #include "http/access_log.h"
 #include "http/connection_server.h"
 #include "http/cors.h"
 #include "http/error_response.h"
-#include "http/file_body.h"
+#include "http/response_writer.h"
 #include "http/upload_gate.h"
 #include "platform/fd_limit.h"
 #include "util/string_list.h"
@@ -73,73 +69,6 @@ BoundaryOptions BoundaryOptionsFrom(const Config& c) {
   return o;
 }
 
-const char* Reason(int status) {
-  switch (status) {
-    case 204:
-      return "No Content";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 415:
-      return "Unsupported Media Type";
-    case 417:
-      return "Expectation Failed";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return status < 400 ? "OK" : "Error";
-  }
-}
-
-// An answer the boundary gives before the library has seen the request.
-std::string Serialize(const Response& res, bool close, bool head_request) {
-  std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " + Reason(res.status) + "\r\n";
-  for (const auto& [k, v] : res.headers()) out += k + ": " + v + "\r\n";
-  if (!res.content_type().empty()) out += "Content-Type: " + res.content_type() + "\r\n";
-  if (res.status != 204) out += "Content-Length: " + std::to_string(res.body().size()) + "\r\n";
-  out += "X-Content-Type-Options: nosniff\r\n";
-  out += close ? "Connection: close\r\n\r\n" : "\r\n";
-  if (!head_request) out += res.body();
-  return out;
-}
-
-// Our response as the library writes it.
-void ToLibrary(const Response& from, httplib::Response& to) {
-  to.status = from.status;
-  for (const auto& [k, v] : from.headers()) to.set_header(k.c_str(), v);
-  if (from.closes_connection()) to.set_header("Connection", "close");
-  if (const Response::FileBody* file = from.file()) {
-    to.set_content_provider(static_cast<size_t>(file->length), from.content_type(),
-                            [owner = file->owner, fd = file->fd, offset = file->offset](
-                                size_t at, size_t want, httplib::DataSink& sink) {
-                              return WriteFileSlice(sink, fd, offset + at, want);
-                            });
-  } else if (!from.body().empty() || !from.content_type().empty()) {
-    to.set_content(from.body(), from.content_type());
-  }
-}
-
 }  // namespace
 
 class HttpServer::Impl final : public RequestGate {
@@ -160,21 +89,6 @@ class HttpServer::Impl final : public RequestGate {
   ConnectionServer svr;
   std::vector<RequestObserver> observers;
 
-  // The request the calling thread serves, from Admit() to Finish().
-  // Lives in the thread's own slot: a request costs no allocation for it.
-  struct InFlight {
-    InFlight(Boundary::Admitted a, BodyReader r, Clock::time_point t)
-        : admitted(std::move(a)), reader(std::move(r)), started(t) {}
-    Boundary::Admitted admitted;
-    BodyReader reader;
-    Clock::time_point started;
-    std::string request_id;
-    uint64_t bytes_out = 0;  // the body the handler answered
-    bool closes = false;
-    bool finished = false;  // on_finish has run
-  };
-  static thread_local std::optional<InFlight> t_current;
-
   void Started() {
     for (const auto& o : observers) {
       if (o.on_start) o.on_start();
@@ -186,17 +100,6 @@ class HttpServer::Impl final : public RequestGate {
       if (o.on_finish) o.on_finish(label, status, elapsed);
     }
   }
-  // The admitted request's access-log line; `aborted`: no response went out.
-  void LogAdmitted(const InFlight& f, int status, bool aborted) {
-    if (!access_log) return;
-    const Request& req = f.admitted.request;
-    access_log->Write({std::chrono::system_clock::now(), f.request_id, req.client, req.key_id,
-                       req.method, f.admitted.route->pattern, req.path, status,
-                       f.reader.bytes_read(), aborted ? 0 : f.bytes_out, Clock::now() - f.started,
-                       aborted        ? "aborted"
-                       : status < 400 ? "ok"
-                                      : "error"});
-  }
   // X-Request-Id: a trusted proxy's, else our own.
   std::string RequestIdFor(const Request& req, const std::string& peer) const {
     const std::string_view sent = req.Header("X-Request-Id");
@@ -206,8 +109,12 @@ class HttpServer::Impl final : public RequestGate {
     }
     return NewRequestId();
   }
+  static uint64_t BodyBytes(const Response& res, bool head_request) {
+    if (head_request) return 0;
+    return res.file() ? res.file()->length : res.body().size();
+  }
 
-  bool Admit(Connection& conn, ConnectionStream& stream, bool& close) override {
+  bool Serve(Connection& conn, ConnectionStream& stream, bool last) override {
     const auto started = Clock::now();
     Started();
     Boundary::Decision d = boundary.Admit(conn.Buffered(), conn.remote_ip());
@@ -215,60 +122,60 @@ class HttpServer::Impl final : public RequestGate {
       Boundary::Refused& r = d.refused;
       const std::string id = NewRequestId();
       r.response.SetHeader("X-Request-Id", id);
-      const std::string bytes = Serialize(r.response, r.close, r.head);
-      stream.write(bytes.data(), bytes.size());
-      if (!r.close) conn.Discard(r.head_size);
-      close = r.close;
+      const bool close = r.close || last;
+      const bool sent = WriteResponse(stream, r.response, r.head, close);
+      if (!close) conn.Discard(r.head_size);
       Finished(r.label, r.response.status, started);
       if (access_log) {
         access_log->Write(
             {std::chrono::system_clock::now(), id, conn.remote_ip(), "", r.method,
              r.label == "unrouted" ? "unrouted" : r.label.substr(r.label.find(' ') + 1), r.path,
-             r.response.status, 0, r.head ? 0 : r.response.body().size(), Clock::now() - started,
-             r.response.status < 400 ? "ok" : "refused"});
+             r.response.status, 0, sent ? BodyBytes(r.response, r.head) : 0, Clock::now() - started,
+             !sent                     ? "aborted"
+             : r.response.status < 400 ? "ok"
+                                       : "refused"});
       }
-      return false;
+      return sent && !close;
     }
     Boundary::Admitted& a = *d.admitted;
-    // Range and Expect are ours: the library would answer a Range it cannot
-    // parse with 416 and an Expect with "100 Continue" before routing.
-    for (size_t offset : a.library_blind) conn.Overwrite(offset, 'X');
+    conn.Discard(a.head_size);
+    stream.BeginBody();
     const bool expect = a.expect_continue;
     BodyReader reader(
-        a.framing, a.body_limits,
-        [&stream](char* buf, size_t n) { return static_cast<long>(stream.read(buf, n)); },
+        a.framing, a.body_limits, [&stream](char* buf, size_t n) { return stream.Read(buf, n); },
         [&stream, expect] {
           if (!expect) return true;
-          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          return stream.write(kContinue.data(), kContinue.size()) > 0 && stream.Flush();
+          return stream.Write("HTTP/1.1 100 Continue\r\n\r\n") && stream.Flush();
         });
-    std::string id = RequestIdFor(a.request, conn.remote_ip());
-    t_current.emplace(std::move(a), std::move(reader), started);
-    t_current->request_id = std::move(id);
-    return true;
-  }
-
-  bool Finish(Connection& conn) override {
-    if (!t_current) return false;
-    InFlight& f = *t_current;
-    if (!f.finished) {
-      Finished(f.admitted.route->label(), 500, f.started);
-      LogAdmitted(f, 500, /*aborted=*/true);
+    const std::string id = RequestIdFor(a.request, conn.remote_ip());
+    Response res = Dispatch(a, reader);
+    res.SetHeader("X-Request-Id", id);
+    // A body left unread (the handler answered early) would be parsed as the
+    // next request: the connection closes instead, unless what was read past
+    // the body's end fits back into the buffer.
+    const bool close =
+        last || res.closes_connection() || !reader.complete() || !conn.Unread(reader.leftover());
+    const bool head_request = a.request.method == "HEAD";
+    const bool sent = WriteResponse(stream, res, head_request, close);
+    Finished(a.route->label(), res.status, started);
+    if (access_log) {
+      const Request& req = a.request;
+      access_log->Write({std::chrono::system_clock::now(), id, req.client, req.key_id, req.method,
+                         a.route->pattern, req.path, res.status, reader.bytes_read(),
+                         sent ? BodyBytes(res, head_request) : 0, Clock::now() - started,
+                         !sent              ? "aborted"
+                         : res.status < 400 ? "ok"
+                                            : "error"});
     }
-    // A body left unread (the handler answered early) would be parsed as the next request.
-    const bool reusable = f.reader.complete() && !f.closes && conn.Unread(f.reader.leftover());
-    t_current.reset();  // the body slots go back here
-    return reusable;
+    // The body slots go back when `a` does, once the answer is out.
+    return sent && !close;
   }
 
-  // Runs the admitted request's handler; called by the library once it has
-  // read the header block.
-  void Dispatch(httplib::Response& out) {
-    InFlight& f = *t_current;
-    Request& req = f.admitted.request;
+  // Runs the admitted request's handler, its body read as its route wants.
+  Response Dispatch(Boundary::Admitted& a, BodyReader& reader) {
+    Request& req = a.request;
     Response res;
-    const Route& route = *f.admitted.route;
-    BodyReader& reader = f.reader;
+    const Route& route = *a.route;
     bool run = true;
     if (route.body == BodyMode::kSmall) {
       auto read = reader.ReadAll([&req](std::string_view piece) -> Status {
@@ -290,21 +197,16 @@ class HttpServer::Impl final : public RequestGate {
         SendError(res, {Errc::kInternal, e.what()});
       }
     }
-    for (const auto& [k, v] : f.admitted.response_headers) {
+    for (const auto& [k, v] : a.response_headers) {
       if (res.Header(k).empty()) res.SetHeader(k, v);
     }
     for (const auto& o : observers) {
       if (o.before_send) o.before_send(req, res);
     }
     if (!reader.complete()) res.CloseConnection();
-    f.closes = res.closes_connection();
-    res.SetHeader("X-Request-Id", f.request_id);
-    f.bytes_out = req.method == "HEAD" ? 0 : res.file() ? res.file()->length : res.body().size();
-    ToLibrary(res, out);
+    return res;
   }
 };
-
-thread_local std::optional<HttpServer::Impl::InFlight> HttpServer::Impl::t_current;
 
 HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(config)) {
   auto& svr = impl_->svr;
@@ -312,39 +214,6 @@ HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(conf
   svr.set_socket_options([](socket_t sock) {
     int on = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  });
-  svr.set_keep_alive_max_count(static_cast<size_t>(config.keep_alive_max_requests));
-  // What httplib announces in Keep-Alive; ConnectionServer enforces both.
-  svr.set_keep_alive_timeout(config.keep_alive_timeout_sec);
-  // Browsers must not guess a type the response did not declare.
-  svr.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
-  // Every request that reaches the library was admitted by the boundary,
-  // which dispatches it from the table: httplib's own router never runs.
-  svr.set_pre_routing_handler([this](const httplib::Request&, httplib::Response& res) {
-    impl_->Dispatch(res);
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  // Only the library's own refusals (a head our parser took and it did not)
-  // reach here without a body: they close the connection.
-  svr.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty() || res.status < 400) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        res.set_header("Connection", "close");
-        Response ours;
-        SendError(ours, {res.status >= 500 ? Errc::kInternal : Errc::kInvalidArgument,
-                         "request refused by the HTTP parser"});
-        res.set_content(ours.body(), ours.content_type());
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  svr.set_logger([this](const httplib::Request&, const httplib::Response& res) {
-    auto& f = Impl::t_current;
-    if (!f || f->finished) return;
-    f->finished = true;
-    if (res.get_header_value("Connection") == "close") f->closes = true;
-    impl_->Finished(f->admitted.route->label(), res.status, f->started);
-    impl_->LogAdmitted(*f, res.status, /*aborted=*/false);
   });
 }
 

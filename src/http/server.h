@@ -1,13 +1,14 @@
-// The HTTP server: cpp-httplib parses and writes, the boundary decides.
+// The HTTP server: cpp-httplib listens, the project serves.
 //
 // Fixes 0.11.4's harmful defaults (TCP_NODELAY off, listen backlog 5, five
 // requests per connection, 5 s write timeout, a thread held by every open
-// connection: see connection_server.h). Every request's header block goes
-// through the Boundary (src/http/boundary.h) before the library acts on
-// it, and every admitted request is dispatched from the route table (not
-// through httplib's regex router) to a handler that sees only the
-// project's own Request and Response (src/http/message.h). Observers watch
-// every request, answered early or not, from the side.
+// connection: see connection_server.h), and uses nothing of the library past
+// accepting a connection: every request's header block is parsed and judged
+// by the Boundary (src/http/boundary.h), every admitted request is
+// dispatched from the route table to a handler that sees only the project's
+// own Request and Response (src/http/message.h), and the response is
+// written by src/http/response_writer.h. Observers watch every request,
+// answered early or not, from the side.
 #pragma once
 
 #include <chrono>

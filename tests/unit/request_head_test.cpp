@@ -61,15 +61,6 @@ TEST(RequestHeadTest, BoundsTargetAndHeaderBlock) {
   EXPECT_TRUE(Parse(big, 4096).ok());
 }
 
-TEST(RequestHeadTest, MarksRangeAndExpectForTheLibraryNotToSee) {
-  const std::string block = "PUT /f HTTP/1.1\r\nrange: bytes=3-2\r\nExpect: 100-continue\r\n\r\n";
-  auto h = Parse(block);
-  ASSERT_TRUE(h.ok());
-  ASSERT_EQ(h->library_blind.size(), 2u);
-  EXPECT_EQ(block.substr(h->library_blind[0], 5), "range");
-  EXPECT_EQ(block.substr(h->library_blind[1], 6), "Expect");
-}
-
 Result<BodyFraming> Framing(const std::string& headers, bool http10 = false) {
   auto h = Parse(std::string("PUT /f ") + (http10 ? "HTTP/1.0" : "HTTP/1.1") + "\r\n" + headers +
                  "\r\n");
