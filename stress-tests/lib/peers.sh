@@ -7,12 +7,16 @@
 #   GET /ping          -> 200 {"message":"pong"}
 #   GET /files/NAME    -> the file DIR/www/NAME
 #   PUT /files/NAME    -> body streamed to a temp file, fsync, rename into DIR/www/NAME; 201
+#   POST /upload?path=F -> multipart/form-data (the Go peer only, mime/multipart streaming):
+#                         each file part to a temp file, fsync, rename into DIR/www/F/NAME; 201
 #
 # Functions (DIR is a scratch directory the peer owns; it is created if missing):
 #   peer_free_port                 print a free TCP port on 127.0.0.1
 #   peer_start_nginx DIR PORT      start nginx (1 worker); prints the pid file path
-#   peer_start_go DIR PORT         build (once, cached in DIR) and start the Go peer; prints the
-#                                  pid file path
+#   peer_start_go DIR PORT [MODE]  build (once, cached in DIR) and start the Go peer; prints the
+#                                  pid file path. MODE fsync (default) syncs every upload before
+#                                  answering, as file-service's DURABILITY=strict does; nosync
+#                                  skips the fsync, as nginx's DAV PUT and DURABILITY=none do
 #   peer_wait_ready PORT [SECS]    wait until GET /ping answers 200 (default 10 s); 1 on timeout
 #   peer_stop PIDFILE              TERM the peer whose pid is in PIDFILE, KILL after 5 s
 # Environment:
@@ -97,8 +101,32 @@ import (
 	"strings"
 )
 
+// store streams src into a temp file in root, syncs it unless nosync, and renames it to target.
+func store(root, target string, src io.Reader, nosync bool) error {
+	tmp, err := os.CreateTemp(root, ".upload-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = io.Copy(tmp, src)
+	if err == nil && !nosync {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(target), 0o755)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), target)
+	}
+	return err
+}
+
 func main() {
 	root := os.Args[2]
+	nosync := len(os.Args) > 3 && os.Args[3] == "nosync"
 	pong := []byte(`{"message":"pong"}`)
 	http.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -111,23 +139,7 @@ func main() {
 		case http.MethodGet, http.MethodHead:
 			http.ServeFile(w, r, target)
 		case http.MethodPut:
-			tmp, err := os.CreateTemp(root, ".upload-*")
-			if err != nil {
-				http.Error(w, err.Error(), 500)
-				return
-			}
-			defer os.Remove(tmp.Name())
-			_, err = io.Copy(tmp, r.Body)
-			if err == nil {
-				err = tmp.Sync()
-			}
-			if cerr := tmp.Close(); err == nil {
-				err = cerr
-			}
-			if err == nil {
-				err = os.Rename(tmp.Name(), target)
-			}
-			if err != nil {
+			if err := store(root, target, r.Body, nosync); err != nil {
 				http.Error(w, err.Error(), 500)
 				return
 			}
@@ -138,6 +150,41 @@ func main() {
 			http.Error(w, "method not allowed", 405)
 		}
 	})
+	http.HandleFunc("/upload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "method not allowed", 405)
+			return
+		}
+		folder := filepath.Clean("/" + r.URL.Query().Get("path"))
+		mr, err := r.MultipartReader()
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		var names []string
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			if part.FileName() == "" {
+				continue
+			}
+			name := filepath.Join(folder, filepath.Base(part.FileName()))
+			if err := store(root, filepath.Join(root, name), part, nosync); err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			names = append(names, `"`+name+`"`)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"files":[` + strings.Join(names, ",") + `]}`))
+	})
 	if err := http.ListenAndServe(os.Args[1], nil); err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")
 		os.Exit(1)
@@ -147,8 +194,9 @@ EOF
 }
 
 peer_start_go() {
-  local dir=$1 port=$2
-  [[ -n $dir && -n $port ]] || { peer__say "usage: peer_start_go DIR PORT"; return 2; }
+  local dir=$1 port=$2 mode=${3:-fsync}
+  [[ -n $dir && -n $port ]] || { peer__say "usage: peer_start_go DIR PORT [fsync|nosync]"; return 2; }
+  [[ $mode == fsync || $mode == nosync ]] || { peer__say "peer_start_go: MODE is fsync or nosync"; return 2; }
   command -v go >/dev/null || { peer__say "go not installed (Debian: golang-go)"; return 1; }
   mkdir -p "$dir/www" "$dir/src" || return 1
   dir=$(cd "$dir" && pwd)
@@ -162,7 +210,7 @@ peer_start_go() {
     rm -f "$dir/src/main.go.new"
   fi
   # shellcheck disable=SC2086 # PEER_WRAP is a command prefix
-  ${PEER_WRAP:-} "$dir/gopeer" "127.0.0.1:$port" "$dir/www" >"$dir/gopeer.out" 2>&1 &
+  ${PEER_WRAP:-} "$dir/gopeer" "127.0.0.1:$port" "$dir/www" "$mode" >"$dir/gopeer.out" 2>&1 &
   echo $! >"$dir/gopeer.pid"
   echo "$dir/gopeer.pid"
 }
