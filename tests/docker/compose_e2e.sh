@@ -3,8 +3,9 @@
 # new user meets them: engine, base image, build, then for the t3-micro and
 # t3-micro-baseline profiles: up, healthy, /health's limits and the
 # container's cgroup limits against the profile table, a 5 MiB round trip
-# (sha256), a signed link, a CPU profile, a process over the profile's memory
-# killed by the OOM killer (exit 137), /metrics/memory's cgroup usage, down.
+# (sha256), a signed link, a CPU profile, /metrics/memory's cgroup usage,
+# down. Then the service itself in a container below its configured need,
+# driven over its limit, killed by the OOM killer (exit 137, OOMKilled).
 # Also the k6 `loadtest` profile's results folder, and once, the load suite
 # (stress-tests/run.sh --quick) against the t3-micro container, its results
 # and report written on the host. Prints `compose_e2e: N passed, M failed`.
@@ -288,23 +289,73 @@ check_profile() {
     sh -c "test '$code' = 200 && gzip -t '$WORK/cpu.pb.gz'"
 }
 
-# A process needing more than the profile's memory (memswap = memory: no swap
-# to spill into) is killed by the kernel: 1.5 GiB of dd buffer, as
-# tests/integration/instance_test.cpp does under instance.sh. The service
-# itself cannot be made to: it sizes itself from the limit (it serves in
-# 3.5 MiB under Docker's 6 MiB minimum) and sheds load with 503s.
+# The service itself over its memory: the image run with a 48 MiB limit
+# (memory-swap equal: no swap to spill into) but configured for more than
+# that, so it cannot size itself down: 256 threads, 1024 uploads, no
+# per-client or body-rate limits. It starts and answers /health (~36 MiB),
+# then 400 uploads held open over 127.0.0.1, each with 128 KiB sent (a 64 KiB
+# read buffer filled per upload, a thread each), need ~90 MiB. The kernel
+# kills it: the container's PID 1 is file-service, so exit 137 with
+# OOMKilled=true means the service was the process killed.
+OOM_LIMIT=48m OOM_UPLOADS=400
 check_oom() {
-  local profile=$1 rc oom
-  compose --profile "$profile" run -T --name fsvc-e2e-oom --no-deps --entrypoint dd "$profile" \
-    if=/dev/zero of=/dev/null bs=1536M count=1 iflag=fullblock >"$WORK/oom.log" 2>&1
-  rc=$?
-  oom=$("$DOCKER" inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' fsvc-e2e-oom 2>/dev/null)
-  "$DOCKER" rm -f -v fsvc-e2e-oom >/dev/null 2>&1
-  if [[ $rc == 137 && $oom == "true 137" ]]; then
-    say "$profile: OOM: a 1.5 GiB process in the profile's container was killed by the kernel's OOM killer (exit 137, OOMKilled=true)"
+  local port t0 i health state=""
+  port=$(free_port)
+  "$DOCKER" run -d --name fsvc-e2e-oom -m "$OOM_LIMIT" --memory-swap "$OOM_LIMIT" \
+    -p "127.0.0.1:$port:8080" -e AUTH=off -e DISABLE_RATE_LIMITER=true \
+    -e MAX_BODIES_PER_CLIENT=0 -e MIN_BODY_RATE=0 -e THREADS=256 \
+    -e MAX_CONCURRENT_UPLOADS=1024 -e MAX_UPLOAD_INFLIGHT_BYTES=4G -e MAX_CONNECTIONS=4096 \
+    -e ADMISSION_QUEUE=4096 -e URL_CACHE_MAX_BYTES=256M -e ALLOC_DECAY_MS=10000 \
+    "$IMAGE" >"$WORK/oom.log" 2>&1
+  for ((i = 0; i < 60; i++)); do
+    health=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/health")
+    [[ $health == 200 ]] && break
+    sleep 0.5
+  done
+  check "OOM: the service starts in $OOM_LIMIT configured for more (THREADS=256, 1024 uploads): /health $health" \
+    test "$health" = 200
+  t0=$SECONDS
+  timeout 60 "$PY" - "$port" "$OOM_UPLOADS" >>"$WORK/oom.log" 2>&1 <<'EOF'
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+conns = []
+for i in range(n):
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=2)
+        c.sendall(b"PUT /files/oom/%d HTTP/1.1\r\nHost: e2e\r\n"
+                  b"Content-Length: 1048576\r\n\r\n" % i + b"x" * 131072)
+        c.setblocking(False)
+        conns.append(c)
+    except OSError as e:
+        print("upload", i, e)
+        break
+print("opened", len(conns), "uploads")
+end = time.time() + 30  # a trickle until the server goes away
+while conns and time.time() < end:
+    for c in list(conns):
+        try:
+            c.send(b"x" * 1024)
+        except BlockingIOError:
+            pass
+        except OSError:
+            conns.remove(c)
+    time.sleep(0.5)
+print("still open:", len(conns))
+EOF
+  for ((i = 0; i < 40; i++)); do
+    state=$("$DOCKER" inspect -f '{{.State.Status}} {{.State.OOMKilled}} {{.State.ExitCode}}' fsvc-e2e-oom 2>/dev/null)
+    [[ $state == exited* ]] && break
+    sleep 0.5
+  done
+  if [[ $state == "exited true 137" ]]; then
+    say "OOM: the service (file-service, PID 1) in a $OOM_LIMIT container was killed by the kernel's OOM killer under $OOM_UPLOADS held uploads after $((SECONDS - t0)) s (exit 137, OOMKilled=true)"
+  else
+    sed 's/^/  oom: /' "$WORK/oom.log" | tail -n 10
+    "$DOCKER" logs --tail 10 fsvc-e2e-oom 2>&1 | sed 's/^/  log: /'
   fi
-  check "$profile: over the memory limit -> OOM-killed (exit $rc, OOMKilled/exit: ${oom:-?})" \
-    test "$rc" = 137 -a "$oom" = "true 137"
+  "$DOCKER" rm -f -v fsvc-e2e-oom >/dev/null 2>&1
+  check "OOM: the service over $OOM_LIMIT -> OOM-killed (status/OOMKilled/exit: ${state:-?})" \
+    test "$state" = "exited true 137"
 }
 
 # Issue 15's second bug: the k6 profile writes its summaries as K6_UID into
@@ -376,7 +427,6 @@ run_profile() {
   check_round_trip "$profile" "$b"
   check_profile "$profile" "$b"
   [[ $profile == t3-micro && ${E2E_LOAD:-1} != 0 ]] && run_load_suite "$b"
-  check_oom "$profile"
   t0=$SECONDS
   compose --profile "$profile" down -v >/dev/null 2>&1
   UP_PROFILE=""
@@ -398,4 +448,5 @@ fi
 check_k6_results
 run_profile t3-micro
 run_profile t3-micro-baseline
+check_oom
 finish
