@@ -34,10 +34,10 @@ void Endpoint(int fd, bool peer, std::string& ip, int& port) {
 
 }  // namespace
 
-Connection::Connection(int fd, std::atomic<uint64_t>* open) : fd_(fd), open_(open) {
+Connection::Connection(UniqueFd fd, std::atomic<uint64_t>* open) : fd_(std::move(fd)), open_(open) {
   if (open_) open_->fetch_add(1, std::memory_order_relaxed);
-  Endpoint(fd, true, remote_ip_, remote_port_);
-  Endpoint(fd, false, local_ip_, local_port_);
+  Endpoint(fd_.get(), true, remote_ip_, remote_port_);
+  Endpoint(fd_.get(), false, local_ip_, local_port_);
 }
 
 Connection::~Connection() {

@@ -30,7 +30,7 @@ class Connection {
   static constexpr size_t kBufferSize = 16 * 1024;
 
   // Counts itself in `open` (if given) for as long as it lives.
-  Connection(int fd, std::atomic<uint64_t>* open);
+  Connection(UniqueFd fd, std::atomic<uint64_t>* open);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -1,6 +1,5 @@
 #include "http/connection_server.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -12,31 +11,15 @@ thread_local Connection* t_current = nullptr;
 
 }  // namespace
 
-// httplib hands each accepted socket to its task queue; this one adopts the
-// socket at once on the accepting thread (a few non-blocking calls), since
-// the real work is scheduled later, request by request.
-class ConnectionServer::AcceptQueue : public httplib::TaskQueue {
- public:
-  explicit AcceptQueue(ConnectionServer& server) : server_(server) {}
-  void enqueue(std::function<void()> fn) override { fn(); }
-  void shutdown() override { server_.StopConnections(); }
-
- private:
-  ConnectionServer& server_;
-};
-
 ConnectionServer::ConnectionServer(ConnectionLimits limits, RequestGate& gate)
-    : limits_(limits), gate_(gate) {
-  // httplib deletes the queue it is handed when listening ends.
-  new_task_queue = [this] { return std::make_unique<AcceptQueue>(*this).release(); };
-}
+    : limits_(limits), gate_(gate) {}
 
 ConnectionServer::~ConnectionServer() {
   StopConnections();
 }
 
-bool ConnectionServer::SetBacklog(int backlog) {
-  return ::listen(svr_sock_, backlog) == 0;
+Result<int> ConnectionServer::Bind(const std::string& host, int port, int backlog) {
+  return listener_.Bind(host, port, backlog);
 }
 
 Status ConnectionServer::Start() {
@@ -50,26 +33,34 @@ Status ConnectionServer::Start() {
   return OkStatus();
 }
 
+Status ConnectionServer::Run() {
+  Status accepted = listener_.Accept([this](UniqueFd sock) { Adopt(std::move(sock)); });
+  StopConnections();
+  return accepted;
+}
+
+void ConnectionServer::Stop() {
+  stopping_.store(true, std::memory_order_relaxed);
+  listener_.Stop();
+}
+
 Connection* ConnectionServer::Current() {
   return t_current;
 }
 
-bool ConnectionServer::process_and_close_socket(socket_t sock) {
+void ConnectionServer::Adopt(UniqueFd sock) {
   accepted_.fetch_add(1, std::memory_order_relaxed);
-  auto conn = std::make_shared<Connection>(sock, &open_);
-  if (!reactor_) return false;  // not started: the connection just closes
+  // The socket is non-blocking (every read and write waits in poll() against
+  // a deadline; sendfile(2), which takes no MSG_DONTWAIT, needs that).
+  int on = 1;
+  ::setsockopt(sock.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  auto conn = std::make_shared<Connection>(std::move(sock), &open_);
   if (open_.load(std::memory_order_relaxed) > limits_.max_connections) {
     rejected_limit_.fetch_add(1, std::memory_order_relaxed);
     reactor_->Refuse(std::move(conn));
-    return false;
+    return;
   }
-  int on = 1;
-  ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-  // Every read and write waits in poll() against a deadline; sendfile(2),
-  // which takes no MSG_DONTWAIT, needs the socket itself non-blocking.
-  ::fcntl(sock, F_SETFL, ::fcntl(sock, F_GETFL) | O_NONBLOCK);
   reactor_->WatchNew(std::move(conn));
-  return true;
 }
 
 void ConnectionServer::Dispatch(std::shared_ptr<Connection> conn) {
@@ -84,7 +75,7 @@ void ConnectionServer::Dispatch(std::shared_ptr<Connection> conn) {
 void ConnectionServer::Serve(std::shared_ptr<Connection> conn) {
   t_current = conn.get();
   for (;;) {
-    const bool stopping = svr_sock_ == INVALID_SOCKET;
+    const bool stopping = stopping_.load(std::memory_order_relaxed);
     const bool last = stopping || conn->requests_served + 1 >= limits_.max_requests_per_connection;
     ConnectionStream stream(*conn, limits_.stream, counters_);
     const bool reusable = gate_.Serve(*conn, stream, last);

@@ -1,9 +1,7 @@
-// httplib::Server serving connections without a thread per connection.
+// Serves connections without a thread per connection.
 //
-// httplib 0.11.4 runs each accepted socket on a pool thread until the
-// connection closes, idle or not. This subclass uses only its listener: it
-// takes each socket over as it is accepted (through process_and_close_socket,
-// which httplib calls via its task queue) and moves it between two places: a
+// It takes each socket over as the Listener accepts it and moves it between
+// two places: a
 // ConnectionReactor while the connection is idle or its request header is
 // still arriving, and an ElasticThreadPool thread only while a request with
 // a complete header is served (by the RequestGate, over a ConnectionStream
@@ -17,8 +15,6 @@
 // while max_queue requests already wait for a thread.
 #pragma once
 
-#include <httplib.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -28,6 +24,7 @@
 #include "http/connection_reactor.h"
 #include "http/connection_stream.h"
 #include "http/elastic_pool.h"
+#include "http/listener.h"
 #include "http/server_stats.h"
 #include "util/error.h"
 
@@ -53,25 +50,30 @@ struct ConnectionLimits {
   StreamTimeouts stream;
 };
 
-class ConnectionServer : public httplib::Server {
+class ConnectionServer {
  public:
   // `gate` must outlive the server.
   ConnectionServer(ConnectionLimits limits, RequestGate& gate);
-  ~ConnectionServer() override;
+  ~ConnectionServer();
+  ConnectionServer(const ConnectionServer&) = delete;
+  ConnectionServer& operator=(const ConnectionServer&) = delete;
 
-  // Re-listens with a larger backlog (httplib hard-codes 5); after binding.
-  bool SetBacklog(int backlog);
-  // Starts the pool and the reactor; after binding, before listen_after_bind.
+  // Binds and listens (see Listener::Bind); returns the port.
+  Result<int> Bind(const std::string& host, int port, int backlog);
+  // Starts the pool and the reactor; after Bind, before Run.
   Status Start();
+  // Accepts connections until Stop(), then closes the idle ones and returns
+  // once every request in progress (and every queued one) has finished.
+  Status Run();
+  // Stops accepting; requests in progress go on. Safe from any thread.
+  void Stop();
   // The connection whose request the calling thread serves, else null.
   static Connection* Current();
   // Every figure except the upload ones (see UploadGate).
   ServerStats Stats() const;
 
  private:
-  class AcceptQueue;
-
-  bool process_and_close_socket(socket_t sock) override;
+  void Adopt(UniqueFd sock);
   void Dispatch(std::shared_ptr<Connection> conn);
   void Serve(std::shared_ptr<Connection> conn);
   void StopConnections();
@@ -80,7 +82,9 @@ class ConnectionServer : public httplib::Server {
   RequestGate& gate_;
   std::unique_ptr<ElasticThreadPool> pool_;
   std::unique_ptr<ConnectionReactor> reactor_;
+  Listener listener_;
   StreamCounters counters_;
+  std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> open_{0};
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> rejected_limit_{0};

@@ -208,14 +208,7 @@ class HttpServer::Impl final : public RequestGate {
   }
 };
 
-HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(config)) {
-  auto& svr = impl_->svr;
-  svr.set_tcp_nodelay(true);
-  svr.set_socket_options([](socket_t sock) {
-    int on = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  });
-}
+HttpServer::HttpServer(const Config& config) : impl_(std::make_unique<Impl>(config)) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -252,30 +245,18 @@ Result<int> HttpServer::Bind() {
                                 c.cors_allowed_headers, c.cors_allow_credentials, c.cors_max_age});
   if (!cors) return cors.error();
   impl_->boundary.SetCors(std::move(*cors));
-  int port = c.port;
-  if (port == 0) {
-    port = svr.bind_to_any_port(c.host);
-    if (port < 0) return Error{Errc::kUnavailable, "cannot bind " + c.host + " to any port"};
-  } else if (!svr.bind_to_port(c.host, port)) {
-    return Error{Errc::kUnavailable, "cannot bind " + c.host + ":" + std::to_string(port) +
-                                         " (in use, or not permitted)"};
-  }
-  if (!svr.SetBacklog(c.listen_backlog)) {
-    return Error{Errc::kInternal, "cannot raise the listen backlog"};
-  }
+  auto port = svr.Bind(c.host, c.port, c.listen_backlog);
+  if (!port) return port.error();
   if (auto started = svr.Start(); !started) return started.error();
-  return port;
+  return *port;
 }
 
 Status HttpServer::Run() {
-  if (!impl_->svr.listen_after_bind()) {
-    return Error{Errc::kInternal, "the listener stopped with an error"};
-  }
-  return OkStatus();
+  return impl_->svr.Run();
 }
 
 void HttpServer::Stop() {
-  impl_->svr.stop();
+  impl_->svr.Stop();
 }
 
 }  // namespace fsvc

@@ -1,9 +1,6 @@
-// The HTTP server: cpp-httplib listens, the project serves.
-//
-// Fixes 0.11.4's harmful defaults (TCP_NODELAY off, listen backlog 5, five
-// requests per connection, 5 s write timeout, a thread held by every open
-// connection: see connection_server.h), and uses nothing of the library past
-// accepting a connection: every request's header block is parsed and judged
+// The HTTP server, built on no HTTP library: the Listener accepts, the
+// ConnectionServer moves connections between its reactor and its threads
+// (see connection_server.h), every request's header block is parsed and judged
 // by the Boundary (src/http/boundary.h), every admitted request is
 // dispatched from the route table to a handler that sees only the project's
 // own Request and Response (src/http/message.h), and the response is
