@@ -7,7 +7,8 @@
 #                            (the Docker engine and mmdebstrap for the image's
 #                            end-to-end test), and tools/ (npm: Docker lints,
 #                            OpenAPI validator, playwright-core to drive
-#                            Debian's chromium)
+#                            Debian's chromium), and a single-node Ceph
+#                            (tests/s3/ceph.sh) for the S3 client's tests
 set -euo pipefail
 
 build_pkgs=(
@@ -15,6 +16,7 @@ build_pkgs=(
   libcpp-httplib-dev libsqlite3-dev libssl-dev zlib1g-dev nlohmann-json3-dev
   libjemalloc-dev libgoogle-perftools-dev google-perftools
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcurl4-openssl-dev libpugixml-dev
   curl ca-certificates
 )
 test_pkgs=(
@@ -24,6 +26,7 @@ test_pkgs=(
   docker.io mmdebstrap
   nginx-light wrk hey curl nodejs procps util-linux
   chromium
+  ceph-mon ceph-osd radosgw ceph-common
 )
 
 want=("${build_pkgs[@]}")
