@@ -14,7 +14,11 @@
 namespace fsvc {
 namespace {
 
-constexpr int kMaxEvents = 256;
+// Ready connections taken per epoll_wait. Each is read and queued before the
+// poller goes back to serving, so a large batch makes the last of them wait:
+// at 5,000 connections on one core, 32 gave a p99 of 93-111 ms where 256 gave
+// 137-178 ms, and half the peak RSS (16 against 33 MB).
+constexpr int kMaxEvents = 32;
 // How long a closing connection may go on sending before it is reset.
 constexpr std::chrono::seconds kDrainTimeout{2};
 
