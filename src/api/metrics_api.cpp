@@ -84,6 +84,9 @@ void WriteServer(const ServerStats& s, PrometheusText& t) {
         s.parked_connections);
   Counter(t, "fsvc_server_accepted_connections_total", "Connections accepted.",
           s.accepted_connections);
+  Counter(t, "fsvc_server_tls_handshake_failures_total",
+          "TLS connections closed in their handshake (not TLS, or a broken one).",
+          s.tls_handshake_failures);
   t.Family("fsvc_server_rejected_total", T::kCounter,
            "Requests refused with 503 to keep overload bounded, by reason.");
   t.Sample(s.rejected_queue_full, {{"reason", "queue_full"}});

@@ -83,6 +83,9 @@ struct Config {
   bool enable_profiling = false;
   bool disable_rate_limiter = false;
   bool server_timing = false;
+  // TLS (src/http/tls.h): on when both are set, PEM files.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   std::string access_log = "off";  // off, stdout or a file (src/http/access_log.h)
   // CORS (src/http/cors.h): off while no origin is allowed.
   std::string cors_allowed_origins;

@@ -34,7 +34,8 @@ void Endpoint(int fd, bool peer, std::string& ip, int& port) {
 
 }  // namespace
 
-Connection::Connection(UniqueFd fd, std::atomic<uint64_t>* open) : fd_(std::move(fd)), open_(open) {
+Connection::Connection(UniqueFd fd, std::atomic<uint64_t>* open, std::unique_ptr<TlsSession> tls)
+    : fd_(std::move(fd)), tls_(std::move(tls)), open_(open) {
   if (open_) open_->fetch_add(1, std::memory_order_relaxed);
   Endpoint(fd_.get(), true, remote_ip_, remote_port_);
   Endpoint(fd_.get(), false, local_ip_, local_port_);
@@ -52,6 +53,20 @@ bool Connection::HasCompleteHeader() const {
          data.find("\n\n") != std::string_view::npos;
 }
 
+long Connection::Recv(char* ptr, size_t size) {
+  if (tls_) return tls_->Read(ptr, size);
+  return static_cast<long>(::recv(fd_.get(), ptr, size, MSG_DONTWAIT));
+}
+
+long Connection::Send(const char* ptr, size_t size) {
+  if (tls_) return tls_->Write(ptr, size);
+  return static_cast<long>(::send(fd_.get(), ptr, size, MSG_DONTWAIT | MSG_NOSIGNAL));
+}
+
+void Connection::TakeTlsPending() {
+  if (tls_ && tls_->HasPending()) Fill();
+}
+
 long Connection::Fill() {
   if (!buffer_) {
     buffer_ = std::make_unique_for_overwrite<char[]>(kBufferSize);
@@ -67,9 +82,16 @@ long Connection::Fill() {
     errno = ENOBUFS;
     return -1;
   }
-  const ssize_t n = ::recv(fd_.get(), buffer_.get() + end_, kBufferSize - end_, MSG_DONTWAIT);
+  long n = Recv(buffer_.get() + end_, kBufferSize - end_);
   if (n > 0) end_ += static_cast<size_t>(n);
-  return static_cast<long>(n);
+  // SSL_read returns one record at a time; the next may already be inside OpenSSL.
+  while (n > 0 && tls_ && tls_->HasPending() && end_ < kBufferSize) {
+    const long more = Recv(buffer_.get() + end_, kBufferSize - end_);
+    if (more <= 0) break;
+    end_ += static_cast<size_t>(more);
+    n += more;
+  }
+  return n;
 }
 
 size_t Connection::TakeBuffered(char* out, size_t size) {
@@ -112,6 +134,7 @@ void Connection::ReleaseIdleBuffer() {
 }
 
 void Connection::FinishWrites() {
+  if (tls_) tls_->Shutdown();
   ::shutdown(fd_.get(), SHUT_WR);
   char sink[4096];
   while (::recv(fd_.get(), sink, sizeof sink, MSG_DONTWAIT) > 0) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/tls.h"
 #include "util/unique_fd.h"
 
 namespace fsvc {
@@ -29,8 +30,9 @@ class Connection {
   // before handing a request to a thread.
   static constexpr size_t kBufferSize = 16 * 1024;
 
-  // Counts itself in `open` (if given) for as long as it lives.
-  Connection(UniqueFd fd, std::atomic<uint64_t>* open);
+  // Counts itself in `open` (if given) for as long as it lives. With `tls`,
+  // every byte goes through that session (whose handshake the reactor runs).
+  Connection(UniqueFd fd, std::atomic<uint64_t>* open, std::unique_ptr<TlsSession> tls = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -41,14 +43,29 @@ class Connection {
   const std::string& local_ip() const { return local_ip_; }
   int local_port() const { return local_port_; }
 
+  // Null on a plain connection.
+  TlsSession* tls() const { return tls_.get(); }
+  // True when the transport must be able to write before it can go on
+  // (a TLS session may need to send while it reads).
+  bool WantsWrite() const { return tls_ && tls_->wants_write(); }
+
+  // The transport, as recv/send with MSG_DONTWAIT: bytes moved, 0 at EOF,
+  // -1 with errno (EAGAIN: not ready; on TLS, WantsWrite() says for what).
+  long Recv(char* ptr, size_t size);
+  long Send(const char* ptr, size_t size);
+
   size_t buffered() const { return end_ - begin_; }
   // True when the buffer holds the end of a request's header block.
   bool HasCompleteHeader() const;
   // True when no more header bytes fit.
   bool BufferFull() const { return buffer_ && begin_ == 0 && end_ == kBufferSize; }
   // One non-blocking recv into the buffer: bytes read, 0 at EOF, -1 with
-  // errno (EAGAIN: nothing yet).
+  // errno (EAGAIN: nothing yet). On TLS it also takes what OpenSSL already
+  // holds, as far as the buffer goes.
   long Fill();
+  // Moves bytes OpenSSL holds into the buffer: epoll cannot see them, so a
+  // connection is parked only once they are out.
+  void TakeTlsPending();
   // Copies buffered bytes out; returns how many.
   size_t TakeBuffered(char* out, size_t size);
   // The bytes read ahead and not yet taken.
@@ -71,6 +88,7 @@ class Connection {
 
  private:
   UniqueFd fd_;
+  std::unique_ptr<TlsSession> tls_;
   std::atomic<uint64_t>* open_;
   std::string remote_ip_;
   int remote_port_ = 0;

@@ -96,7 +96,9 @@ void ConnectionReactor::Arm(std::shared_ptr<Connection> conn, SteadyClock::time_
   MutexLock lock(mu_);
   if (stopped_) return;  // `conn` closes as it goes out of scope
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+  // A TLS handshake may stop until the socket takes its flight.
+  const bool out = wait != Wait::kDrain && raw->WantsWrite();
+  ev.events = (out ? EPOLLOUT : EPOLLIN) | EPOLLRDHUP | EPOLLONESHOT;
   ev.data.ptr = raw;
   // Armed under the lock, so the expiry sweep never sees a half-armed entry.
   // A socket stays registered (disarmed) while a thread serves it.
@@ -113,8 +115,10 @@ void ConnectionReactor::Refuse(std::shared_ptr<Connection> conn) {
   const std::string& response = RefusalResponse();
   // The response fits any socket buffer; a peer that cannot take it now does
   // not get to hold us.
-  [[maybe_unused]] const ssize_t sent =
-      ::send(conn->fd(), response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  // Before its handshake a TLS connection can take no response: it is closed.
+  if (!conn->tls() || conn->tls()->established()) {
+    [[maybe_unused]] const long sent = conn->Send(response.data(), response.size());
+  }
   refused_.fetch_add(1, std::memory_order_relaxed);
   Close(std::move(conn));
 }
@@ -157,6 +161,20 @@ void ConnectionReactor::OnReadable(Connection* raw) {
       Arm(std::move(conn), deadline, Wait::kDrain, false);
     }
     return;  // at EOF or on error the socket closes here
+  }
+  if (TlsSession* tls = conn->tls(); tls && !tls->established()) {
+    // The handshake runs here, a step per readiness, against the header
+    // deadline: a client that stops mid-handshake holds no thread and is
+    // closed when the deadline passes.
+    const TlsStep step = tls->Handshake();
+    if (step == TlsStep::kFailed) {
+      tls_failures_.fetch_add(1, std::memory_order_relaxed);
+      return;  // not TLS (plain HTTP, say) or a broken one: closed here
+    }
+    if (step != TlsStep::kDone) {
+      Arm(std::move(conn), deadline, wait, false);
+      return;
+    }
   }
   const bool starts_request = conn->buffered() == 0;
   const long got = conn->Fill();
@@ -207,6 +225,7 @@ ConnectionReactor::Figures ConnectionReactor::Snapshot() const {
   f.header_timeouts = header_timeouts_.load(std::memory_order_relaxed);
   f.idle_closes = idle_closes_.load(std::memory_order_relaxed);
   f.refused = refused_.load(std::memory_order_relaxed);
+  f.tls_failures = tls_failures_.load(std::memory_order_relaxed);
   return f;
 }
 

@@ -8,7 +8,9 @@
 // one trickling header bytes (slowloris) ever holds a pool thread. Each
 // watched connection has a deadline: the header deadline while a request is
 // arriving, the keep-alive idle timeout between requests; it is closed when
-// the deadline passes, when the peer closes, or on Stop().
+// the deadline passes, when the peer closes, or on Stop(). A TLS
+// connection's handshake runs here too, non-blocking, within its first
+// header deadline.
 //
 // Refuse() answers a connection with a canned 503 (Retry-After) without
 // blocking and closes it: the fast refusal for overload. Close() ends a
@@ -42,6 +44,7 @@ class ConnectionReactor {
     uint64_t header_timeouts = 0;  // closed mid-header by the deadline
     uint64_t idle_closes = 0;      // keep-alive connections closed idle
     uint64_t refused = 0;          // answered 503 by Refuse()
+    uint64_t tls_failures = 0;     // TLS handshakes that failed (plain HTTP, say)
   };
 
   ConnectionReactor(Options options, Handoff on_request);
@@ -100,6 +103,7 @@ class ConnectionReactor {
   std::atomic<uint64_t> header_timeouts_{0};
   std::atomic<uint64_t> idle_closes_{0};
   std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> tls_failures_{0};
 };
 
 }  // namespace fsvc

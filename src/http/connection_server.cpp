@@ -54,7 +54,12 @@ void ConnectionServer::Adopt(UniqueFd sock) {
   // a deadline; sendfile(2), which takes no MSG_DONTWAIT, needs that).
   int on = 1;
   ::setsockopt(sock.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-  auto conn = std::make_shared<Connection>(std::move(sock), &open_);
+  std::unique_ptr<TlsSession> tls;
+  if (tls_) {
+    tls = tls_->NewSession(sock.get());
+    if (!tls) return;  // out of memory: the socket closes
+  }
+  auto conn = std::make_shared<Connection>(std::move(sock), &open_, std::move(tls));
   if (open_.load(std::memory_order_relaxed) > limits_.max_connections) {
     rejected_limit_.fetch_add(1, std::memory_order_relaxed);
     reactor_->Refuse(std::move(conn));
@@ -83,7 +88,8 @@ void ConnectionServer::Serve(std::shared_ptr<Connection> conn) {
     const bool ok = stream.Flush() && reusable;
     ++conn->requests_served;
     if (!ok || last) break;
-    if (conn->HasCompleteHeader()) {
+    conn->TakeTlsPending();
+    if (conn->HasCompleteHeader() || conn->BufferFull()) {
       conn->header_deadline = SteadyClock::now() + limits_.reactor.header_timeout;
       continue;
     }
@@ -117,6 +123,7 @@ ServerStats ConnectionServer::Stats() const {
     s.parked_connections = r.watched;
     s.header_timeouts = r.header_timeouts;
     s.idle_closes = r.idle_closes;
+    s.tls_handshake_failures = r.tls_failures;
   }
   s.header_timeouts += counters_.header_timeouts.load(std::memory_order_relaxed);
   s.read_timeouts = counters_.read_timeouts.load(std::memory_order_relaxed);

@@ -26,6 +26,7 @@
 #include "http/elastic_pool.h"
 #include "http/listener.h"
 #include "http/server_stats.h"
+#include "http/tls.h"
 #include "util/error.h"
 
 namespace fsvc {
@@ -60,6 +61,8 @@ class ConnectionServer {
 
   // Binds and listens (see Listener::Bind); returns the port.
   Result<int> Bind(const std::string& host, int port, int backlog);
+  // Every connection speaks TLS with `tls` (else plain HTTP); before Start.
+  void UseTls(std::unique_ptr<TlsContext> tls) { tls_ = std::move(tls); }
   // Starts the pool and the reactor; after Bind, before Run.
   Status Start();
   // Accepts connections until Stop(), then closes the idle ones and returns
@@ -80,6 +83,7 @@ class ConnectionServer {
 
   const ConnectionLimits limits_;
   RequestGate& gate_;
+  std::unique_ptr<TlsContext> tls_;  // null: plain HTTP
   std::unique_ptr<ElasticThreadPool> pool_;
   std::unique_ptr<ConnectionReactor> reactor_;
   Listener listener_;

@@ -6,6 +6,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -66,15 +67,14 @@ long ConnectionStream::Read(char* ptr, size_t size) {
     // Small reads go through the read-ahead buffer; large ones straight into
     // the caller's memory.
     const bool buffered = size < Connection::kBufferSize;
-    const long n =
-        buffered ? conn_.Fill() : static_cast<long>(::recv(conn_.fd(), ptr, size, MSG_DONTWAIT));
+    const long n = buffered ? conn_.Fill() : conn_.Recv(ptr, size);
     if (n > 0) {
       return buffered ? static_cast<long>(conn_.TakeBuffered(ptr, size)) : n;
     }
     if (n == 0) return 0;
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-    if (!WaitFor(POLLIN, ReadBudget())) {
+    if (!WaitFor(conn_.WantsWrite() ? POLLOUT : POLLIN, ReadBudget())) {
       (in_header_ ? counters_.header_timeouts : counters_.read_timeouts)
           .fetch_add(1, std::memory_order_relaxed);
       return -1;
@@ -95,6 +95,7 @@ bool ConnectionStream::Flush() {
 }
 
 bool ConnectionStream::SendFile(int fd, uint64_t offset, uint64_t length) {
+  if (conn_.tls()) return SendFileTls(fd, offset, length);
   // MSG_MORE: the header block leaves in the same segment as the first bytes.
   if (!pending_.empty() && !SendAll(nullptr, 0, MSG_MORE)) return false;
   auto at = static_cast<off_t>(offset);
@@ -116,7 +117,59 @@ bool ConnectionStream::SendFile(int fd, uint64_t offset, uint64_t length) {
   return true;
 }
 
+bool ConnectionStream::SendFileTls(int fd, uint64_t offset, uint64_t length) {
+  // sendfile(2) would send the file's plain bytes: they are read and
+  // encrypted here instead, the gathered header block in front of the first
+  // chunk (a chunk is four full TLS records).
+  constexpr size_t kChunk = 64 * 1024;
+  std::string chunk = std::move(pending_);
+  pending_.clear();
+  const size_t head = chunk.size();
+  chunk.resize(head + static_cast<size_t>(std::min<uint64_t>(length, kChunk)));
+  size_t filled = head;
+  auto at = static_cast<off_t>(offset);
+  uint64_t left = length;
+  while (left > 0 || filled > 0) {
+    while (left > 0 && filled < chunk.size()) {
+      const ssize_t n =
+          ::pread(fd, chunk.data() + filled, std::min<uint64_t>(left, chunk.size() - filled), at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;  // an I/O error, or the file is shorter than promised
+      filled += static_cast<size_t>(n);
+      at += n;
+      left -= static_cast<uint64_t>(n);
+    }
+    if (!SendTls(chunk.data(), filled)) return false;
+    filled = 0;
+  }
+  return true;
+}
+
+bool ConnectionStream::SendTls(const char* ptr, size_t size) {
+  while (size > 0) {
+    const long n = conn_.Send(ptr, size);
+    if (n > 0) {
+      ptr += n;
+      size -= static_cast<size_t>(n);
+      continue;
+    }
+    if (errno != EAGAIN) return false;
+    // The same bytes are offered again once the socket is ready (OpenSSL's rule).
+    const bool ready = conn_.WantsWrite() ? WaitWritable() : WaitFor(POLLIN, timeouts_.write);
+    if (!ready) {
+      counters_.write_timeouts.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ConnectionStream::SendAll(const char* ptr, size_t size, int flags) {
+  if (conn_.tls()) {
+    const bool sent = SendTls(pending_.data(), pending_.size()) && SendTls(ptr, size);
+    pending_.clear();
+    return sent;
+  }
   iovec parts[2] = {{pending_.data(), pending_.size()}, {const_cast<char*>(ptr), size}};
   iovec* part = parts;
   int count = 2;

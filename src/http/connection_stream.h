@@ -14,7 +14,9 @@
 // leave in one send, and two sends would cost a second packet and wake the
 // client twice. A file body skips user space: SendFile() moves its bytes
 // from the page cache to the socket with sendfile(2), after the gathered
-// header block (in the same segment).
+// header block (in the same segment). Over TLS the file is read and
+// encrypted in 64 KiB chunks instead, and every read and write goes through
+// the connection's TLS session.
 #pragma once
 
 #include <atomic>
@@ -73,6 +75,9 @@ class ConnectionStream {
   // Sends `pending_` and then `size` bytes at `ptr` (one segment for both
   // when they fit) and empties pending_; false on error or write timeout.
   bool SendAll(const char* ptr, size_t size, int flags = 0);
+  // SendFile and a send over TLS.
+  bool SendFileTls(int fd, uint64_t offset, uint64_t length);
+  bool SendTls(const char* ptr, size_t size);
 
   Connection& conn_;
   const StreamTimeouts& timeouts_;

@@ -7,6 +7,7 @@
 #include "http/cors.h"
 #include "http/error_response.h"
 #include "http/response_writer.h"
+#include "http/tls.h"
 #include "http/upload_gate.h"
 #include "platform/fd_limit.h"
 #include "util/string_list.h"
@@ -245,6 +246,16 @@ Result<int> HttpServer::Bind() {
                                 c.cors_allowed_headers, c.cors_allow_credentials, c.cors_max_age});
   if (!cors) return cors.error();
   impl_->boundary.SetCors(std::move(*cors));
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    return Error{Errc::kInvalidArgument,
+                 "TLS_CERT_FILE and TLS_KEY_FILE go together: set both "
+                 "(HTTPS) or neither (plain HTTP)"};
+  }
+  if (!c.tls_cert_file.empty()) {
+    auto tls = TlsContext::Load(c.tls_cert_file, c.tls_key_file);
+    if (!tls) return tls.error();
+    svr.UseTls(std::move(*tls));
+  }
   auto port = svr.Bind(c.host, c.port, c.listen_backlog);
   if (!port) return port.error();
   if (auto started = svr.Start(); !started) return started.error();

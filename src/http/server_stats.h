@@ -28,6 +28,7 @@ struct ServerStats {
   // Refusals (503 + Retry-After, then close).
   uint64_t rejected_queue_full = 0;
   uint64_t rejected_connection_limit = 0;
+  uint64_t tls_handshake_failures = 0;  // closed: not TLS, or a broken handshake
   // Deadline closes.
   uint64_t header_timeouts = 0;
   uint64_t read_timeouts = 0;
