@@ -1,6 +1,7 @@
 #include "api/file_download.h"
 
 #include <array>
+#include <chrono>
 
 #include "api/client_digest.h"
 #include "api/json_views.h"
@@ -12,6 +13,12 @@
 
 namespace fsvc {
 namespace {
+
+int64_t UnixNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Whether a browser may show `content_type` inline. An allow-list of types
 // that run no script and render nothing of their own: plain text, the
@@ -66,7 +73,8 @@ void ServeFile(const Request& req, Response& res, OpenFile file) {
   uint64_t offset = 0, length = size;
   res.status = 200;
   const bool range_applies =
-      req.HasHeader("Range") && (!req.HasHeader("If-Range") || req.Header("If-Range") == etag);
+      req.HasHeader("Range") &&
+      (!req.HasHeader("If-Range") || IfRangeMatches(req.Header("If-Range"), info, UnixNowMs()));
   if (range_applies) {
     const ByteRange r = ParseRange(req.Header("Range"), size);
     if (r.kind == ByteRange::kUnsatisfiable) {

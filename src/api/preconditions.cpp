@@ -43,6 +43,15 @@ bool ETagListMatches(std::string_view header, std::string_view etag, bool weak) 
   return false;
 }
 
+bool IfRangeMatches(std::string_view value, const FileInfo& file, int64_t now_ms) {
+  value = Trim(value);
+  if (value.starts_with('"') || value.starts_with("W/")) {
+    return ETagListMatches(value, file.ETag(), /*weak=*/false);
+  }
+  const std::optional<int64_t> date = ParseHttpDate(value);
+  return date && *date == ModifiedSeconds(file) && ModifiedSeconds(file) < now_ms / 1000;
+}
+
 std::optional<int64_t> ParseHttpDate(std::string_view text) {
   const std::string s(Trim(text));
   // IMF-fixdate, then the obsolete RFC 850 and asctime forms.

@@ -32,7 +32,7 @@ inline const std::vector<HeaderParam> kReadPreconditions = {
     {"If-Modified-Since", "304 unless modified after this HTTP-date (ignored with If-None-Match)"},
     {"If-Unmodified-Since", "412 when modified after this HTTP-date (ignored with If-Match)"},
     {"Range", "one byte range: 206, or 416 outside the file"},
-    {"If-Range", "the ETag the Range is for: a stale one gets the whole file"},
+    {"If-Range", "the ETag or Last-Modified date the Range is for: else the whole file"},
 };
 inline const std::vector<HeaderParam> kWritePreconditions = {
     {"If-Match", "412 (nothing changed) unless the current file's ETag is listed or '*'"},
@@ -65,6 +65,13 @@ class Preconditions {
 // "*" or a comma-separated entity-tag list against `etag`; `weak`: W/ tags
 // compare by their opaque part (RFC 9110 8.8.3.2).
 bool ETagListMatches(std::string_view header, std::string_view etag, bool weak);
+
+// RFC 9110 13.1.5: whether a Range sent with If-Range `value` applies to
+// `file` (else the whole file is sent). An entity-tag matches by strong
+// comparison; an HTTP-date only when it is the file's Last-Modified exactly
+// and that date is a strong validator, i.e. at least a second older than
+// `now_ms` (8.8.2.2: within its own second a file may change again unseen).
+bool IfRangeMatches(std::string_view value, const FileInfo& file, int64_t now_ms);
 
 // An HTTP-date in any of RFC 9110 5.6.7's three formats, as unix seconds.
 std::optional<int64_t> ParseHttpDate(std::string_view text);

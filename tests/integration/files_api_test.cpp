@@ -2,6 +2,9 @@
 // range requests, overwrite, delete, and every error status they can give.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "raw_http.h"
 #include "server_process.h"
 #include "test_client.h"
@@ -123,6 +126,20 @@ TEST_F(FilesApiTest, ConditionalAndRangeRequests) {
   auto stale = c_->Get("/files/r/digits", {{"Range", "bytes=0-1"}, {"If-Range", "\"old\""}});
   EXPECT_EQ(stale->status, 200);
   EXPECT_EQ(stale->body, body);
+  // If-Range with the current ETag, or with the Last-Modified date once that
+  // is a second old (a strong validator): the range.
+  const std::string modified = part->get_header_value("Last-Modified");
+  auto fresh = c_->Get("/files/r/digits", {{"Range", "bytes=0-1"}, {"If-Range", etag}});
+  EXPECT_EQ(fresh->status, 206);
+  EXPECT_EQ(fresh->body, "01");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto dated = c_->Get("/files/r/digits", {{"Range", "bytes=0-1"}, {"If-Range", modified}});
+  EXPECT_EQ(dated->status, 206);
+  EXPECT_EQ(dated->body, "01");
+  auto old = c_->Get("/files/r/digits",
+                     {{"Range", "bytes=0-1"}, {"If-Range", "Sun, 06 Nov 1994 08:49:37 GMT"}});
+  EXPECT_EQ(old->status, 200);
+  EXPECT_EQ(old->body, body);
 }
 
 TEST_F(FilesApiTest, MultipartUploadIntoFolder) {

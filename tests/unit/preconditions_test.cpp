@@ -23,5 +23,21 @@ TEST(ETagListMatches, StrongAndWeakComparison) {
   EXPECT_FALSE(ETagListMatches("", "\"a\"", true));
 }
 
+TEST(IfRangeMatches, StrongETagOrTheExactStrongLastModified) {
+  FileInfo f;
+  f.sha256 = "abc";
+  f.modified_ms = 784111777'250;  // Sun, 06 Nov 1994 08:49:37.250 GMT
+  const int64_t later = 784111790'000;
+  EXPECT_TRUE(IfRangeMatches("\"abc\"", f, later));
+  EXPECT_FALSE(IfRangeMatches("W/\"abc\"", f, later));  // weak never matches
+  EXPECT_FALSE(IfRangeMatches("\"old\"", f, later));
+  EXPECT_TRUE(IfRangeMatches("Sun, 06 Nov 1994 08:49:37 GMT", f, later));
+  EXPECT_FALSE(IfRangeMatches("Sun, 06 Nov 1994 08:49:36 GMT", f, later));
+  EXPECT_FALSE(IfRangeMatches("Sun, 06 Nov 1994 08:49:38 GMT", f, later));
+  // Within the file's own second the date is a weak validator.
+  EXPECT_FALSE(IfRangeMatches("Sun, 06 Nov 1994 08:49:37 GMT", f, 784111777'900));
+  EXPECT_FALSE(IfRangeMatches("not a date", f, later));
+}
+
 }  // namespace
 }  // namespace fsvc
