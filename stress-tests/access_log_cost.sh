@@ -18,48 +18,18 @@ ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
-WORK=$(mktemp -d)
-# start() runs in a command substitution (a subshell): the services' pids
-# go to a file, not to a variable the subshell would keep to itself.
-cleanup() {
-  local pid
-  while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$WORK/pids"
-  while read -r pid; do
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  done <"$WORK/pids"
-  rm -rf "$WORK"
-}
-: >"$WORK/pids"
-trap cleanup EXIT
-
-# Starts a service with the given ACCESS_LOG and prints its port.
-start() {
-  local name=$1 log=$2
-  mkdir -p "$WORK/$name"
-  ACCESS_LOG=$log "$BIN" --host=127.0.0.1 --port=0 --data-dir="$WORK/$name/data" --auth=off \
-    --disable-rate-limiter=true >"$WORK/$name/out" 2>"$WORK/$name/err" &
-  echo "$!" >>"$WORK/pids"
-  for _ in $(seq 100); do
-    if grep -q "listening on" "$WORK/$name/out"; then
-      grep -o "listening on [^ ]*" "$WORK/$name/out" | sed 's/.*://'
-      return
-    fi
-    sleep 0.1
-  done
-  echo "the $name service did not start" >&2
-  exit 2
-}
+# shellcheck source=lib/side_by_side.sh
+source "$ROOT/stress-tests/lib/side_by_side.sh"
 
 rps() {
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "http://127.0.0.1:$1/ping" |
     awk '/Requests\/sec/ {print $2}'
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-
-off_port=$(start off off)
+off_port=$(side_start off --access-log=off)
 ON_LOG=${ON_LOG:-$WORK/on/access.log}
-on_port=$(start on "$ON_LOG")
+mkdir -p "$WORK/on"
+on_port=$(side_start on --access-log="$ON_LOG")
 : >"$WORK/off.rps"
 : >"$WORK/on.rps"
 for round in $(seq "$ROUNDS"); do
