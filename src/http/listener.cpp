@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -75,7 +76,13 @@ Status Listener::Accept(const std::function<void(UniqueFd)>& on_accept) {
       result = SystemError("poll");
       break;
     }
-    if (fds[1].revents != 0) break;  // Stop()
+    if (fds[1].revents != 0) {  // Stop()
+      // Reading the count, not just seeing it in poll(), orders Stop()'s write
+      // before the teardown that follows here (ThreadSanitizer sees that too).
+      uint64_t count = 0;
+      [[maybe_unused]] const ssize_t n = ::read(wake_.get(), &count, sizeof count);
+      break;
+    }
     bool out_of_fds = false;
     for (;;) {
       UniqueFd conn(::accept4(socket_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
