@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/error_response.h"
@@ -21,16 +22,30 @@ namespace {
 constexpr int kMaxEvents = 32;
 // How long a closing connection may go on sending before it is reset.
 constexpr std::chrono::seconds kDrainTimeout{2};
+// How long a TLS connection refused before its handshake has to finish it
+// and take its 503: short, as it holds a descriptor over the limit.
+constexpr std::chrono::seconds kRefusalHandshakeTimeout{1};
+
+// A whole error response that closes the connection, sent without a thread.
+std::string CannedResponse(std::string_view status_line, std::string_view extra_headers,
+                           const Error& error) {
+  const std::string body = ErrorJson(error).dump();
+  return std::string("HTTP/1.1 ").append(status_line) + "\r\nContent-Type: application/json\r\n" +
+         std::string(extra_headers) +
+         "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
 
 const std::string& RefusalResponse() {
-  static const std::string response = [] {
-    const std::string body =
-        ErrorJson({Errc::kUnavailable, "server busy: too many requests waiting, retry shortly"})
-            .dump();
-    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
-  }();
+  static const std::string response =
+      CannedResponse("503 Service Unavailable", "Retry-After: 1\r\n",
+                     {Errc::kUnavailable, "server busy: too many requests waiting, retry shortly"});
+  return response;
+}
+
+const std::string& PlainHttpResponse() {
+  static const std::string response =
+      CannedResponse("400 Bad Request", "",
+                     {Errc::kHttpsRequired, "this port speaks HTTPS: plain HTTP was sent to it"});
   return response;
 }
 
@@ -112,14 +127,20 @@ void ConnectionReactor::Arm(std::shared_ptr<Connection> conn, SteadyClock::time_
 }
 
 void ConnectionReactor::Refuse(std::shared_ptr<Connection> conn) {
-  const std::string& response = RefusalResponse();
+  refused_.fetch_add(1, std::memory_order_relaxed);
+  if (conn->tls() && !conn->tls()->established()) {
+    // Its 503 can only go out over TLS: the handshake runs first, briefly.
+    Arm(std::move(conn), SteadyClock::now() + kRefusalHandshakeTimeout, Wait::kRefusal, true);
+    return;
+  }
+  SendAndClose(std::move(conn), RefusalResponse());
+}
+
+void ConnectionReactor::SendAndClose(std::shared_ptr<Connection> conn,
+                                     const std::string& response) {
   // The response fits any socket buffer; a peer that cannot take it now does
   // not get to hold us.
-  // Before its handshake a TLS connection can take no response: it is closed.
-  if (!conn->tls() || conn->tls()->established()) {
-    [[maybe_unused]] const long sent = conn->Send(response.data(), response.size());
-  }
-  refused_.fetch_add(1, std::memory_order_relaxed);
+  [[maybe_unused]] const long sent = conn->Send(response.data(), response.size());
   Close(std::move(conn));
 }
 
@@ -167,12 +188,22 @@ void ConnectionReactor::OnReadable(Connection* raw) {
     // deadline: a client that stops mid-handshake holds no thread and is
     // closed when the deadline passes.
     const TlsStep step = tls->Handshake();
-    if (step == TlsStep::kFailed) {
+    if (step == TlsStep::kFailed || step == TlsStep::kPlainHttp) {
       tls_failures_.fetch_add(1, std::memory_order_relaxed);
-      return;  // not TLS (plain HTTP, say) or a broken one: closed here
+      if (step == TlsStep::kPlainHttp) {
+        const std::string& response = PlainHttpResponse();
+        [[maybe_unused]] const ssize_t sent =
+            ::send(conn->fd(), response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        Close(std::move(conn));
+      }
+      return;  // a broken handshake: closed here
     }
     if (step != TlsStep::kDone) {
       Arm(std::move(conn), deadline, wait, false);
+      return;
+    }
+    if (wait == Wait::kRefusal) {
+      SendAndClose(std::move(conn), RefusalResponse());
       return;
     }
   }
@@ -204,9 +235,10 @@ void ConnectionReactor::ExpireDue() {
       Connection* raw = deadlines_.begin()->second;
       auto it = watched_.find(raw);
       ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, raw->fd(), nullptr);
-      if (it->second.wait != Wait::kDrain) {
-        (it->second.wait == Wait::kHeader ? header_timeouts_ : idle_closes_)
-            .fetch_add(1, std::memory_order_relaxed);
+      if (it->second.wait == Wait::kHeader) {
+        header_timeouts_.fetch_add(1, std::memory_order_relaxed);
+      } else if (it->second.wait == Wait::kIdle) {
+        idle_closes_.fetch_add(1, std::memory_order_relaxed);
       }
       closing.push_back(std::move(it->second.conn));
       watched_.erase(it);

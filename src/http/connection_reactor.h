@@ -13,8 +13,10 @@
 // header deadline.
 //
 // Refuse() answers a connection with a canned 503 (Retry-After) without
-// blocking and closes it: the fast refusal for overload. Close() ends a
-// connection without resetting it.
+// blocking and closes it: the fast refusal for overload (a TLS connection
+// that has not finished its handshake gets kRefusalHandshakeTimeout to do
+// so first). Plain HTTP sent to a TLS port is answered 400 https_required
+// in plain text. Close() ends a connection without resetting it.
 #pragma once
 
 #include <atomic>
@@ -44,7 +46,7 @@ class ConnectionReactor {
     uint64_t header_timeouts = 0;  // closed mid-header by the deadline
     uint64_t idle_closes = 0;      // keep-alive connections closed idle
     uint64_t refused = 0;          // answered 503 by Refuse()
-    uint64_t tls_failures = 0;     // TLS handshakes that failed (plain HTTP, say)
+    uint64_t tls_failures = 0;     // TLS handshakes that failed (plain HTTP included)
   };
 
   ConnectionReactor(Options options, Handoff on_request);
@@ -75,10 +77,12 @@ class ConnectionReactor {
   Figures Snapshot() const;
 
  private:
-  enum class Wait { kIdle, kHeader, kDrain };
+  // kRefusal: a refused TLS connection finishing its handshake to take its 503.
+  enum class Wait { kIdle, kHeader, kDrain, kRefusal };
   void Arm(std::shared_ptr<Connection> conn, SteadyClock::time_point deadline, Wait wait,
            bool is_new);
   void OnReadable(Connection* raw);
+  void SendAndClose(std::shared_ptr<Connection> conn, const std::string& response);
   void ExpireDue();
 
   using Deadlines = std::multimap<SteadyClock::time_point, Connection*>;

@@ -53,6 +53,7 @@ int HttpStatusFor(Errc code) {
     case Errc::kPreconditionFailed:
       return 412;
     case Errc::kDigestMismatch:
+    case Errc::kHttpsRequired:
       return 400;
   }
   return 500;

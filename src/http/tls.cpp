@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -98,6 +99,16 @@ long TlsSession::Failed(int ret) {
 }
 
 TlsStep TlsSession::Handshake() {
+  if (!first_byte_seen_) {
+    // Peeked before OpenSSL takes anything: a plain HTTP client is told so
+    // in plain HTTP (as nginx does) rather than reset with no reason given.
+    char first = 0;
+    const ssize_t n = ::recv(SSL_get_fd(ssl_), &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return TlsStep::kWantRead;
+    if (n <= 0) return TlsStep::kFailed;
+    first_byte_seen_ = true;
+    if (first >= 'A' && first <= 'Z') return TlsStep::kPlainHttp;
+  }
   ERR_clear_error();
   const int ret = SSL_do_handshake(ssl_);
   if (ret == 1) {

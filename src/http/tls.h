@@ -43,7 +43,9 @@ class TlsContext {
   ssl_ctx_st* ctx_;
 };
 
-enum class TlsStep { kDone, kWantRead, kWantWrite, kFailed };
+// kPlainHttp: the client's first byte is an HTTP method's letter, never a
+// TLS record's type: it sent plain HTTP to this port.
+enum class TlsStep { kDone, kWantRead, kWantWrite, kFailed, kPlainHttp };
 
 class TlsSession {
  public:
@@ -76,6 +78,7 @@ class TlsSession {
   ssl_st* ssl_;
   bool established_ = false;
   bool wants_write_ = false;
+  bool first_byte_seen_ = false;
 };
 
 }  // namespace fsvc

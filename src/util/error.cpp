@@ -54,6 +54,8 @@ std::string_view ErrcName(Errc code) {
       return "precondition_failed";
     case Errc::kDigestMismatch:
       return "digest_mismatch";
+    case Errc::kHttpsRequired:
+      return "https_required";
   }
   return "internal";
 }

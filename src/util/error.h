@@ -39,6 +39,7 @@ enum class Errc {
   kUriTooLong,           // request target over its bound
   kPreconditionFailed,   // If-Match / If-None-Match / If-Unmodified-Since false (RFC 9110 13)
   kDigestMismatch,       // a checksum the client sent differs from what arrived (RFC 9530)
+  kHttpsRequired,        // plain HTTP sent to a port that speaks TLS
 };
 
 // The stable, documented string for a code ("invalid_path", ...).

@@ -3,10 +3,12 @@
 // HTTPS, 9 MiB each way with sha256 checks (the read+SSL_write path of
 // downloads), a client that stops mid-handshake (closed at the header
 // deadline, the server serving others meanwhile), plain HTTP to the TLS port
-// (closed, counted, no crash), and bad certificate settings (refused at start).
+// (400 https_required in plain text, counted, no crash), the 503 over TLS
+// past MAX_CONNECTIONS, and bad certificate settings (refused at start).
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <random>
@@ -132,16 +134,55 @@ TEST_F(TlsOn, ClientStoppingMidHandshakeIsClosedAndHoldsNothing) {
   EXPECT_GE(Metric("fsvc_server_deadline_closes_total{kind=\"header\"}"), 1);
 }
 
-TEST_F(TlsOn, PlainHttpToTheTlsPortIsClosed) {
+TEST_F(TlsOn, PlainHttpToTheTlsPortIsToldSoInPlainHttp) {
   const double failures = Metric("fsvc_server_tls_handshake_failures_total");
   const RawReply r = SendRaw(server_->port(), "GET /ping HTTP/1.1\r\nHost: t\r\n\r\n");
-  EXPECT_EQ(r.status, 0) << r.text;
-  EXPECT_EQ(r.text.find("HTTP/1.1"), std::string::npos);
+  EXPECT_EQ(r.status, 400) << r.text;
+  EXPECT_NE(r.text.find("\"https_required\""), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("Connection: close"), std::string::npos) << r.text;
+  // Bytes that are neither TLS nor a request line are closed without a word.
+  const RawReply junk = SendRaw(server_->port(), std::string("\x01\x02garbage\r\n\r\n"));
+  EXPECT_EQ(junk.status, 0) << junk.text;
+  EXPECT_TRUE(junk.text.empty()) << junk.text;
   EXPECT_TRUE(server_->Running());
-  EXPECT_EQ(Metric("fsvc_server_tls_handshake_failures_total"), failures + 1);
+  EXPECT_EQ(Metric("fsvc_server_tls_handshake_failures_total"), failures + 2);
   auto ping = Tls()->Get("/ping");
   ASSERT_TRUE(ping);
   EXPECT_EQ(ping->status, 200);
+}
+
+// Over MAX_CONNECTIONS a TLS client gets the same 503 a plain one does: the
+// handshake is finished first so that the refusal can be read.
+TEST(TlsLimits, ConnectionOverTheLimitGets503OverTls) {
+  TempDir certs;
+  ASSERT_TRUE(MakeCert(certs.path(), "server"));
+  ServerProcess server(ServerProcess::Options{{"--max-connections=2", "--header-timeout=10"},
+                                              {{"AUTH", "off"},
+                                               {"TLS_CERT_FILE", certs.path() + "/server.crt"},
+                                               {"TLS_KEY_FILE", certs.path() + "/server.key"}},
+                                              {},
+                                              {}});
+  ASSERT_TRUE(server.Start()) << server.Stderr();
+  // Two connections that say nothing hold the two places.
+  UniqueFd a = ConnectRaw(server.port());
+  UniqueFd b = ConnectRaw(server.port());
+  ASSERT_TRUE(a.valid() && b.valid());
+  httplib::SSLClient c("127.0.0.1", server.port());
+  c.set_ca_cert_path(certs.path() + "/server.crt");
+  c.enable_server_certificate_verification(true);
+  c.set_read_timeout(10, 0);
+  // The two raw sockets may still be in the accept queue: the third is
+  // refused once they are counted.
+  httplib::Result r = c.Get("/ping");
+  for (int i = 0; i < 50 && r && r->status == 200; ++i) {
+    ::usleep(20'000);
+    r = c.Get("/ping");
+  }
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+  EXPECT_NE(r->body.find("\"unavailable\""), std::string::npos) << r->body;
+  EXPECT_TRUE(server.Running());
 }
 
 std::string StartupError(std::map<std::string, std::string> env) {
