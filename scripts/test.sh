@@ -21,6 +21,8 @@ stress-tests/run.sh all --quick --instance t3-micro
 # then its JSON and the report's capacity section are checked (shapes and the SLO it claims).
 stress-tests/run.sh capacity --quick --instance t3-micro
 python3 stress-tests/lib/capacity_check.py stress-tests/results --instance t3-micro
+# What TLS costs under t3.micro limits (one round of a second per measure): the report's TLS section.
+stress-tests/run.sh tls --quick --instance t3-micro
 # The image and docker-compose.stress.yml on a real Docker engine (started
 # here if none runs), the load suite once against its t3-micro container.
 tests/docker/compose_e2e.sh

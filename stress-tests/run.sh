@@ -15,6 +15,11 @@
 #                          section. Runs alone; starts its own services (cgroups needed).
 #                          --recheck re-runs each found rate twice and 1.5x it twice.
 #                          See docs/capacity.md.
+#   stress-tests/run.sh tls [--instance PROFILE] [--quick]
+#                          what TLS costs (tls_cost.sh): a plain and a TLS service side by side
+#                          (under PROFILE's limits on one vCPU when given), handshakes/s, ping
+#                          and 100 KiB GET with and without TLS, RSS per idle connection;
+#                          writes results/tls.json and the report's TLS section. Runs alone.
 #   --instance PROFILE     start build/file-service under stress-tests/instance.sh PROFILE
 #                          (fresh data folder, DISABLE_RATE_LIMITER=true,
 #                          MAX_BODIES_PER_CLIENT=0, ENABLE_PROFILING=true)
@@ -50,7 +55,7 @@ ALL=(ping upload read batch soak breaking slow compare bench)
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 usage() {
-  sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,42p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
@@ -59,7 +64,7 @@ SCENARIOS=() INSTANCE="" QUICK=0 LOADGEN=auto UPDATE=0 FAIL_ON_REGRESSION=0 CAPA
 ARGS=("$@")
 while (($#)); do
   case $1 in
-    capacity) SCENARIOS+=("$1") ;;
+    capacity | tls) SCENARIOS+=("$1") ;;
     --slo | --mix | --think) CAPACITY+=("$1" "${2:-}"); shift ;;
     --recheck) CAPACITY+=("$1") ;;
     --slo=* | --mix=* | --think=*) CAPACITY+=("$1") ;;
@@ -94,6 +99,23 @@ if [[ " ${SCENARIOS[*]} " == *" capacity "* ]]; then
   status=$?
   ((status == 0)) && "$PY" "$LIB/report.py" --results "$RESULTS" && say "report: $RESULTS/report.html"
   exit "$status"
+fi
+
+if [[ " ${SCENARIOS[*]} " == *" tls "* ]]; then
+  ((${#SCENARIOS[@]} == 1)) || { say "tls runs alone (it starts its own services)"; exit 2; }
+  for tool in wrk hey openssl; do
+    command -v $tool >/dev/null || { say "$tool is missing: scripts/install-deps.sh --test"; exit 2; }
+  done
+  if [[ -n $INSTANCE ]]; then
+    "$HERE/instance.sh" --check >/dev/null || { say "--instance needs cgroups (instance.sh --check)"; exit 2; }
+  fi
+  mkdir -p "$RESULTS"
+  quick=()
+  ((QUICK)) && quick=(ROUNDS=1 DURATION=1 IDLE_CONNS=200)
+  env "${quick[@]}" SIDE_INSTANCE="$INSTANCE" TLS_JSON="$RESULTS/tls.json" \
+    FSVC_BIN="${FSVC_BIN:-$REPO/build/file-service}" "$HERE/tls_cost.sh" || exit 2
+  "$PY" "$LIB/report.py" --results "$RESULTS" && say "report: $RESULTS/report.html"
+  exit 0
 fi
 
 case $LOADGEN in

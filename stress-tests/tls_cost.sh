@@ -12,10 +12,13 @@
 #     after IDLE_CONNS connections that each made one request (python3).
 # Prints each round and the medians with the ratios tls / plain.
 #
-#   stress-tests/tls_cost.sh
+#   stress-tests/tls_cost.sh            (or: stress-tests/run.sh tls [--instance P] [--quick])
 # Environment: FSVC_BIN (default build/file-service), ROUNDS (3), DURATION
 # (seconds per wrk/hey run, 3), CONNECTIONS (wrk's, 50), THREADS (wrk threads, 2),
-# IDLE_CONNS (500).
+# IDLE_CONNS (500), SIDE_INSTANCE (an instance profile: both services under
+# its limits on one vCPU, core 0, the clients on core 1; see
+# lib/side_by_side.sh), TLS_JSON (also write the medians there as JSON,
+# schema fsvc-tls/1).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,7 +44,7 @@ for side in plain tls; do
 done
 
 rps() {
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'
+  "${CLIENT[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'
 }
 
 tests=(conn ping get100k)
@@ -50,7 +53,7 @@ for round in $(seq "$ROUNDS"); do
   for t in "${tests[@]}"; do
     for side in plain tls; do
       case $t in
-        conn) r=$(hey -disable-keepalive -c 20 -z "${DURATION}s" "${url[$side]}/ping" |
+        conn) r=$("${CLIENT[@]}" hey -disable-keepalive -c 20 -z "${DURATION}s" "${url[$side]}/ping" |
           awk '/Requests\/sec/ {print $2}') ;;
         ping) r=$(rps "${url[$side]}/ping") ;;
         get100k) r=$(rps "${url[$side]}/files/bench/100k") ;;
@@ -71,12 +74,12 @@ done
 # Memory per idle keep-alive connection: IDLE_CONNS connections, each after
 # one GET /ping (so its handshake and first request are done), held open
 # while the service's RSS is read.
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$(cat "$WORK/$1/pid")/status"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$(side_pid "$1")/status"; }
 for side in plain tls; do
   port=$plain_port
   [[ $side == tls ]] && port=$tls_port
   before=$(rss_kb "$side")
-  python3 - "$port" "$side" "$IDLE_CONNS" "$WORK/$side/held" <<'PY' &
+  "${CLIENT[@]}" python3 - "$port" "$side" "$IDLE_CONNS" "$WORK/$side/held" <<'PY' &
 import socket, ssl, sys, time, os
 port, side, n, flag = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 ctx = ssl.create_default_context()
@@ -99,6 +102,30 @@ PY
   sleep 1
   after=$(rss_kb "$side")
   wait
-  echo "idle $side: RSS $before -> $after KiB over $IDLE_CONNS connections, $(
-    awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" 'BEGIN {printf "%.1f", (a - b) / n}') KiB each"
+  each=$(awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" 'BEGIN {printf "%.1f", (a - b) / n}')
+  echo "$each" >"$WORK/idle.$side"
+  echo "idle $side: RSS $before -> $after KiB over $IDLE_CONNS connections, $each KiB each"
 done
+
+[[ -n ${TLS_JSON:-} ]] || exit 0
+python3 - "$WORK" "$TLS_JSON" "${SIDE_INSTANCE:-}" "$ROUNDS" "$DURATION" "$CONNECTIONS" \
+  "$IDLE_CONNS" "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" <<'PY'
+import json, statistics, sys, time
+work, out, instance, rounds, duration, conns, idle, commit = sys.argv[1:]
+def values(name):
+    with open("%s/%s" % (work, name)) as f:
+        return [float(x) for x in f.read().split()]
+tests = {}
+for t in ("conn", "ping", "get100k"):
+    plain, tls = statistics.median(values(t + ".plain")), statistics.median(values(t + ".tls"))
+    tests[t] = {"plain_rps": plain, "tls_rps": tls, "ratio": tls / plain if plain else None,
+                "rounds_plain": values(t + ".plain"), "rounds_tls": values(t + ".tls")}
+doc = {"schema": "fsvc-tls/1", "instance": instance or None, "rounds": int(rounds),
+       "duration_s": float(duration), "connections": int(conns), "idle_connections": int(idle),
+       "tests": tests,
+       "idle_kib_per_connection": {"plain": values("idle.plain")[0], "tls": values("idle.tls")[0]},
+       "git_commit": commit, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+with open(out, "w") as f:
+    json.dump(doc, f, indent=1)
+PY
+echo "tls_cost.sh: $TLS_JSON"

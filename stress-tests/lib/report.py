@@ -4,8 +4,8 @@ usage: report.py --results DIR [--out FILE] [--markdown]
 
 Contract: one self-contained page (inline CSS and SVG, no scripts, nothing fetched): first
 the capacity answer when results/capacity.json exists (a table across instances, a latency-vs-
-load curve per instance with the SLO line and the knee, one sentence per instance), then a
-summary table, then per scenario SVG charts (memory over time, the RSS breakdown over time
+load curve per instance with the SLO line and the knee, one sentence per instance), the TLS
+cost table when results/tls.json exists, then a summary table, then per scenario SVG charts (memory over time, the RSS breakdown over time
 as stacked areas, latency over time, latency percentiles against the baseline, throughput per
 stage), its checks, the baseline comparison with
 warnings and failures highlighted, scenario extras and links to the profiles; the
@@ -410,6 +410,35 @@ def bench_section(results_dir):
         else ""
 
 
+# --- what TLS costs (results/tls.json, stress-tests/tls_cost.sh) --------------------------
+
+TLS_TESTS = [("conn", "new connections/s, GET /ping, keep-alive off (a full handshake each)"),
+             ("ping", "GET /ping, keep-alive"), ("get100k", "GET 100 KiB file, keep-alive")]
+
+
+def tls_section(results_dir):
+    try:
+        with open(os.path.join(results_dir, "tls.json")) as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(doc, dict) or doc.get("schema") != "fsvc-tls/1":
+        return ""
+    tests = doc.get("tests") or {}
+    rows = [("", [esc(label), num(tests.get(t, {}).get("plain_rps"), "%.0f"),
+                  num(tests.get(t, {}).get("tls_rps"), "%.0f"),
+                  num(tests.get(t, {}).get("ratio"), "%.2f")]) for t, label in TLS_TESTS]
+    idle = doc.get("idle_kib_per_connection") or {}
+    rows.append(("", ["RSS per idle keep-alive connection, KiB", num(idle.get("plain"), "%.1f"),
+                      num(idle.get("tls"), "%.1f"), ""]))
+    where = ("under the %s profile, one vCPU of quota, service on core 0 and clients on core 1"
+             % esc(doc["instance"])) if doc.get("instance") else "without instance limits"
+    return ('<section id="tls"><h2>What TLS costs</h2><p>A plain and a TLS service side by side, '
+            '%s; medians of %s interleaved rounds of %s s (commit %s, %s).</p>%s</section>'
+            % (where, esc(doc.get("rounds")), esc(doc.get("duration_s")), esc(doc.get("git_commit")),
+               esc(doc.get("time")), table(rows, ["measure", "plain", "TLS", "TLS / plain"])))
+
+
 # --- the capacity answer (results/capacity.json, stress-tests/lib/capacity.py) ------------
 
 CAPACITY_SCHEMA = "fsvc-capacity/1"
@@ -566,6 +595,7 @@ def markdown(docs):
 def render(results_dir, out_dir):
     docs = load_results(results_dir)
     body = ["<h1>file-service load report</h1>", capacity_section(results_dir),
+            tls_section(results_dir),
             "<p>Scenarios run by <code>stress-tests/run.sh</code>; figures are client-side "
             "(load generator) except memory, which the service reports (or /proc).</p>",
             summary_table(docs)] + [scenario_section(d, out_dir) for d in docs] + [bench_section(results_dir)]

@@ -265,6 +265,35 @@ TEST(CapacityReport, ComesFirstWithTableCurveSloAndKneeAndTheCheckCanFail) {
   EXPECT_NE(fail.output.find("no row for t3-small"), std::string::npos) << fail.output;
 }
 
+// The TLS cost section (scripts/test.sh runs `run.sh tls --quick --instance t3-micro`):
+// each measure with both sides and the ratio, and where it was measured.
+TEST(TlsCostReport, ShowsEachMeasureWithItsRatioAndTheInstance) {
+  TempDir dir;
+  auto test = [](double plain, double tls) {
+    return nlohmann::json{{"plain_rps", plain}, {"tls_rps", tls}, {"ratio", tls / plain}};
+  };
+  const nlohmann::json doc = {
+      {"schema", "fsvc-tls/1"},
+      {"instance", "t3-micro"},
+      {"rounds", 1},
+      {"duration_s", 1},
+      {"tests",
+       {{"conn", test(4000, 1000)}, {"ping", test(50000, 30000)}, {"get100k", test(9000, 3000)}}},
+      {"idle_kib_per_connection", {{"plain", 0.1}, {"tls", 7.5}}},
+      {"git_commit", "abc1234"},
+      {"time", "2026-12-03T08:00:00Z"}};
+  std::ofstream(dir.path() + "/tls.json") << doc.dump();
+  const Shell render =
+      RunShell("python3 " + kSource + "/stress-tests/lib/report.py --results " + dir.path());
+  ASSERT_EQ(render.status, 0) << render.output;
+  const std::string report = ReadFile(dir.path() + "/report.html");
+  EXPECT_NE(report.find("<section id=\"tls\">"), std::string::npos) << report;
+  EXPECT_NE(report.find("under the t3-micro profile"), std::string::npos) << report;
+  EXPECT_NE(report.find("<td>4000</td><td>1000</td><td>0.25</td>"), std::string::npos) << report;
+  EXPECT_NE(report.find("<td>9000</td><td>3000</td><td>0.33</td>"), std::string::npos) << report;
+  EXPECT_NE(report.find("<td>0.1</td><td>7.5</td>"), std::string::npos) << report;
+}
+
 TEST_F(LoadSuite, ExplainsWhatToDoWhenNoServerAnswers) {
   TempDir out;
   const Shell run = RunShell("BASE_URL=http://127.0.0.1:1 FSVC_RESULTS_DIR=" + out.path() + " " +
