@@ -335,7 +335,9 @@ TEST(BadInputTest, CatalogueOfHostileRequests) {
   EXPECT_EQ(c->Get("/ping")->status, 200);
   EXPECT_EQ(c->Get("/files/docs/a.txt")->body, "alpha");
   ExpectUnchanged(server, before);
-  if (kMemoryBoundsApply) EXPECT_LT(server.PeakRssKb() - peak_before, kRssGrowthBoundKb);
+  if (kMemoryBoundsApply) {
+    EXPECT_LT(server.PeakRssKb() - peak_before, kRssGrowthBoundKb);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -569,7 +571,9 @@ TEST(BadInputTest, EveryRouteMethodAndBodyFraming) {
   EXPECT_EQ(c->Get("/ping")->status, 200);
   EXPECT_EQ(c->Get("/files/docs/a.txt")->body, "alpha");
   ExpectUnchanged(server, before);
-  if (kMemoryBoundsApply) EXPECT_LT(server.PeakRssKb() - peak_before, kRssGrowthBoundKb);
+  if (kMemoryBoundsApply) {
+    EXPECT_LT(server.PeakRssKb() - peak_before, kRssGrowthBoundKb);
+  }
 }
 
 TEST(BadInputTest, ConnectionClosesAfterAMalformedRequest) {
