@@ -9,12 +9,18 @@
 # (100 Hz, every thread) runs; off while a heap-growth window (heap?seconds=N) runs.
 # Prints every round, then per configuration the median of the per-round ratios to "off"
 # and their spread (min..max). Targets only 127.0.0.1; the servers are stopped at the end.
+# With two or more cores the servers are pinned to core 0 and wrk to core 1 (PIN=0: not),
+# so the generator does not take the servers' CPU and rounds vary less.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${1:-$HERE/../build/file-service}
 ROUNDS=${2:-5}
 SECS=${3:-4}
 command -v wrk >/dev/null || { echo "needs wrk (scripts/install-deps.sh --test)" >&2; exit 1; }
+SERVE=() LOAD=()
+if [[ ${PIN:-1} == 1 ]] && (($(nproc) >= 2)); then
+  SERVE=(taskset -c 0) LOAD=(taskset -c 1)
+fi
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -28,7 +34,7 @@ start() {  # name extra-flags... ; sets PORT_<name>
   local name=$1 dir=$WORK/$1
   shift
   mkdir -p "$dir"
-  "$BIN" --host=127.0.0.1 --port=0 --data-dir="$dir" --auth=off --disable-rate-limiter=true \
+  "${SERVE[@]}" "$BIN" --host=127.0.0.1 --port=0 --data-dir="$dir" --auth=off --disable-rate-limiter=true \
     --enable-profiling=true --pprof-max-seconds=600 "$@" >"$dir/log" 2>&1 &
   PIDS+=($!)
   local port=""
@@ -40,7 +46,7 @@ start() {  # name extra-flags... ; sets PORT_<name>
   [[ -n $port ]] || { echo "server $name did not start" >&2; cat "$dir/log" >&2; exit 1; }
   printf -v "PORT_$name" '%s' "$port"
 }
-rps() { wrk -t2 -c32 -d"${SECS}s" "http://127.0.0.1:$1/ping" | awk '/Requests\/sec/ {print $2}'; }
+rps() { "${LOAD[@]}" wrk -t2 -c32 -d"${SECS}s" "http://127.0.0.1:$1/ping" | awk '/Requests\/sec/ {print $2}'; }
 # rps while `path` (a profile covering the run) is fetched from the same server.
 rps_during() {
   local port=$1 path=$2
