@@ -1,0 +1,65 @@
+"""Unit tests of capacity.py's search and confirmation against a scripted service: a level
+passes when it is at most `limit`, except for the runs listed as disturbed.
+usage: python3 stress-tests/lib/capacity_test.py (the integration suite runs it)"""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import capacity  # noqa: E402
+
+capacity.say = lambda msg: None
+
+
+class Scripted:
+    """run(level): passes when level <= limit, unless this is a disturbed run (by count)."""
+
+    def __init__(self, limit, disturbed=()):
+        self.limit, self.disturbed, self.calls = limit, set(disturbed), []
+
+    def __call__(self, level):
+        self.calls.append(level)
+        ok = level <= self.limit and len(self.calls) not in self.disturbed
+        return {"level": level, "passed": ok, "requests_per_sec": level, "p50_ms": 1,
+                "p95_ms": 5 if ok else 900, "p99_ms": 9, "error_rate": 0.0, "status_503": 0,
+                "cpu_quota_use_pct": 50, "cpu_wait_pct": 0, "core_others_pct": 0}
+
+
+class Search(unittest.TestCase):
+    def test_finds_the_level_within_the_precision(self):
+        run = Scripted(1000)
+        good, bad, _ = capacity.search(run, 600, 0.15, 10, 2, 40000, "t open")
+        self.assertLessEqual(good["level"], 1000)
+        self.assertGreater(good["level"], 1000 / 1.15)
+        self.assertGreater(bad["level"], 1000)
+
+    def test_one_disturbed_step_sends_a_search_without_retry_low(self):
+        # The second step (1200, above 600) is disturbed: without a retry the bracket
+        # closes between 600 and 1200 and never sees 2000.
+        run = Scripted(2000, disturbed={2})
+        good, _, _ = capacity.search(run, 600, 0.15, 10, 2, 40000, "t open")
+        self.assertLess(good["level"], 1200)
+
+    def test_a_step_that_fails_once_is_run_again_and_the_second_run_stands(self):
+        run = Scripted(2000, disturbed={2})
+        good, bad, steps = capacity.search(run, 600, 0.15, 10, 2, 40000, "t open", retry=True)
+        self.assertGreater(good["level"], 2000 / 1.15)
+        self.assertEqual(run.calls[1], run.calls[2])
+        retried = [s for s in steps if "retried" in s]
+        self.assertEqual(retried[0]["retried"]["p95_ms"], 900)
+        self.assertTrue(retried[0]["passed"])
+        # Real failures are run twice too, and still fail.
+        self.assertFalse(bad["passed"])
+        self.assertEqual(bad["retried"]["p95_ms"], 900)
+
+    def test_confirmation_needs_passes_in_a_row_and_backs_off_on_a_failure(self):
+        run = Scripted(1000, disturbed={1})
+        answer, _, runs, ok = capacity.confirm(run, {"level": 1000, "passed": True}, [], 2, 6,
+                                               "t open")
+        self.assertTrue(ok)
+        self.assertEqual([r["level"] for r in runs], [1000, 850, 850])
+        self.assertEqual(answer["level"], 850)
+
+
+if __name__ == "__main__":
+    unittest.main()
