@@ -61,9 +61,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   const StoreStats& rec = (*store)->recovery();
-  if (rec.removed_temp_files + rec.removed_orphan_blobs + rec.removed_dangling_rows > 0) {
+  if (rec.removed_temp_files + rec.removed_orphan_blobs + rec.removed_dangling_rows +
+          rec.reclaimed_segment_ranges >
+      0) {
     LogWarn("recovered from an unclean stop: removed " + std::to_string(rec.removed_temp_files) +
             " temp files, " + std::to_string(rec.removed_orphan_blobs) + " orphan blobs, " +
+            std::to_string(rec.reclaimed_segment_ranges) + " unnamed segment ranges, " +
             std::to_string(rec.removed_dangling_rows) + " rows without content");
   }
 

@@ -72,7 +72,10 @@ Result<std::string> Md5Of(const BlobHandle& blob) {
   }
   std::string buf(1 << 16, '\0');
   for (uint64_t offset = 0; offset < blob.size;) {
-    const ssize_t n = ::pread(blob.fd.get(), buf.data(), buf.size(), static_cast<off_t>(offset));
+    // Never past the blob: a segment goes on with other blobs' bytes.
+    const ssize_t n =
+        ::pread(blob.fd.get(), buf.data(), std::min<uint64_t>(buf.size(), blob.size - offset),
+                static_cast<off_t>(blob.offset + offset));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       return Error{Errc::kInternal, std::string("reading the upload back: ") +

@@ -99,7 +99,8 @@ void ServeFile(const Request& req, Response& res, OpenFile file) {
     return;
   }
   const int fd = file.blob->fd.get();
-  res.SetFileBody({std::move(file.blob), fd, offset, length}, info.content_type);
+  const uint64_t at = file.blob->offset + offset;
+  res.SetFileBody({std::move(file.blob), fd, at, length}, info.content_type);
 }
 
 }  // namespace fsvc

@@ -270,7 +270,8 @@ int DeriveThreads(const MachineLimits& l) {
 // Connection limits: an open connection costs ~64 KiB at worst (kernel
 // socket buffers charged to the cgroup, read-ahead, bookkeeping); requests
 // waiting for a thread cost a queue entry each but add latency, so half the
-// connections may wait. An upload holds a thread, a 64 KiB write buffer and
+// connections may wait. An upload holds a thread, a write buffer (64 KiB, or
+// up to 256 KiB while a small one is held whole for its segment) and
 // socket buffers: 4 MiB of memory per upload slot is generous (256 on a
 // t3.micro, so 100 concurrent small uploads are admitted rather than 503'd);
 // large uploads are bounded by their declared bytes, half of memory.

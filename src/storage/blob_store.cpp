@@ -14,14 +14,17 @@
 #include <filesystem>
 
 #include "observability/request_phases.h"
+#include "storage/segment_store.h"
 #include "util/hex.h"
 
 namespace fsvc {
 namespace {
 
-// Bodies arrive in pieces of any size (a few KiB off a busy socket); one write(2) per 64 KiB
-// keeps syscalls off the profile while a thousand concurrent uploads still
-// hold only 64 MiB of buffers.
+// Bodies arrive in pieces of any size (a few KiB off a busy socket); once a
+// blob has outgrown a segment's limit, one write(2) per 64 KiB keeps
+// syscalls off the profile. Before that its bytes stay in memory (at most
+// 256 KiB an upload) so that a small blob is written once, into its segment,
+// with no temp file to create, rename and sync.
 constexpr size_t kWriteBuffer = 64 * 1024;
 
 bool OpenSslRandom(unsigned char* out, size_t size) {
@@ -112,7 +115,9 @@ struct EvpCtxDeleter {
 }  // namespace
 
 struct BlobWriter::State {
-  std::string temp_path;
+  std::string temp_path;     // created on the first Flush
+  bool spilled = false;      // temp_path exists: the blob outgrew a segment's limit
+  uint64_t segment_max = 0;  // kept in memory below this; 0: straight to a file
   UniqueFd fd;
   std::unique_ptr<EVP_MD_CTX, EvpCtxDeleter> sha{EVP_MD_CTX_new()};
   std::vector<char> buffer;
@@ -125,6 +130,11 @@ struct BlobWriter::State {
 
   Status Flush() {
     ScopedPhase timed(Phase::kDisk);
+    if (!spilled) {
+      fd.reset(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      if (!fd.valid()) return IoError("create temp file", errno);
+      spilled = true;
+    }
     size_t done = 0;
     while (done < buffer.size()) {
       const ssize_t n = ::write(fd.get(), buffer.data() + done, buffer.size() - done);
@@ -157,7 +167,7 @@ struct BlobWriter::State {
   }
 
   ~State() {
-    if (!temp_path.empty()) ::unlink(temp_path.c_str());
+    if (spilled && !temp_path.empty()) ::unlink(temp_path.c_str());
   }
 };
 
@@ -178,11 +188,12 @@ Status BlobWriter::Write(std::string_view data) {
   EVP_DigestUpdate(s_->sha.get(), data.data(), data.size());
   s_->size += data.size();
   while (!data.empty()) {
-    const size_t room = kWriteBuffer - s_->buffer.size();
-    const size_t take = std::min(room, data.size());
+    // In memory up to the segment limit; a blob that reaches it goes to a file.
+    const size_t full = s_->spilled || s_->segment_max == 0 ? kWriteBuffer : s_->segment_max;
+    const size_t take = std::min(full - s_->buffer.size(), data.size());
     s_->buffer.insert(s_->buffer.end(), data.data(), data.data() + take);
     data.remove_prefix(take);
-    if (s_->buffer.size() == kWriteBuffer) {
+    if (s_->buffer.size() == full) {
       if (auto st = s_->Flush(); !st) return st;
       if (auto st = s_->CheckSpaceForMore(); !st) return st;
     }
@@ -201,8 +212,19 @@ Result<std::unique_ptr<BlobStore>> BlobStore::Open(const std::string& data_dir,
   if (!options.random) options.random = &OpenSslRandom;
   UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd.valid()) return IoError("open " + root, errno);
-  return std::make_unique<BlobStore>(root, std::move(root_fd), options);
+  auto segments = SegmentStore::Open(root, options.sync);
+  if (!segments) return segments.error();
+  return std::make_unique<BlobStore>(root, std::move(root_fd), options, std::move(*segments));
 }
+
+BlobStore::BlobStore(std::string root, UniqueFd root_fd, BlobStoreOptions options,
+                     std::unique_ptr<SegmentStore> segments)
+    : root_(std::move(root)),
+      root_fd_(std::move(root_fd)),
+      options_(options),
+      segments_(std::move(segments)) {}
+
+BlobStore::~BlobStore() = default;
 
 std::string BlobStore::BlobPath(std::string_view id) const {
   std::string p = root_ + "/blobs/";
@@ -219,14 +241,16 @@ Result<BlobWriter> BlobStore::NewWriter(uint64_t max_bytes, uint64_t declared_si
   auto name = NewId();
   if (!name) return name.error();
   auto s = std::make_unique<BlobWriter::State>();
-  const std::string path = root_ + "/tmp/" + *name + ".part";
-  s->fd = UniqueFd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!s->fd.valid()) return IoError("create temp file", errno);
-  s->temp_path = path;
+  s->temp_path = root_ + "/tmp/" + *name + ".part";
   s->max_bytes = max_bytes;
+  // A body declared too large for a segment streams to its file from the start.
+  s->segment_max = std::min(options_.segment_blob_bytes, SegmentStore::kMaxBlobBytes);
+  if (declared_size >= s->segment_max) s->segment_max = 0;
   s->reserve = options_.reserve_bytes;
   if (!options_.sync) s->written_back = UINT64_MAX;
-  s->buffer.reserve(kWriteBuffer);
+  // A declared small blob needs exactly its size; others grow as they come.
+  s->buffer.reserve(declared_size > 0 && declared_size < s->segment_max ? declared_size
+                                                                        : kWriteBuffer);
   if (!s->sha || EVP_DigestInit_ex(s->sha.get(), EVP_sha256(), nullptr) != 1) {
     return Error{Errc::kInternal, "cannot initialise SHA-256"};
   }
@@ -249,16 +273,21 @@ int RenameNoReplace(const std::string& from, const std::string& to) {
 
 Result<PendingBlob> BlobStore::Publish(BlobWriter writer) {
   BlobWriter::State& s = *writer.s_;
-  if (auto st = s.Flush(); !st) return st.error();
-  ScopedPhase timed(Phase::kDisk);  // rename, and the folder it may need
-  s.fd.reset();
-
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
   if (EVP_DigestFinal_ex(s.sha.get(), md, &md_len) != 1) {
     return Error{Errc::kInternal, "SHA-256 failed"};
   }
   BlobDigest digest{s.size, HexEncode(md, md_len)};
+  if (!s.spilled && s.segment_max > 0) {
+    ScopedPhase timed(Phase::kDisk);
+    auto id = segments_->Append({s.buffer.data(), s.buffer.size()});
+    if (!id) return id.error();
+    return PendingBlob(this, std::move(*id), std::move(digest));
+  }
+  if (auto st = s.Flush(); !st) return st.error();
+  ScopedPhase timed(Phase::kDisk);  // rename, and the folder it may need
+  s.fd.reset();
 
   // Two random 128-bit ids colliding means the generator is broken; one
   // retry covers a freak, a second collision is an error, never an overwrite.
@@ -273,6 +302,7 @@ Result<PendingBlob> BlobStore::Publish(BlobWriter writer) {
       return IoError("rename", errno);
     }
     s.temp_path.clear();  // published: the destructor must not delete it
+    files_unsynced_.store(true, std::memory_order_release);
     return PendingBlob(this, *id, std::move(digest));
   }
   return Error{Errc::kInternal, "a fresh blob id collided twice with an existing blob"};
@@ -281,14 +311,22 @@ Result<PendingBlob> BlobStore::Publish(BlobWriter writer) {
 Status BlobStore::SyncAll() {
   if (!options_.sync) return OkStatus();
   ScopedPhase timed(Phase::kDisk);
+  if (auto st = segments_->Sync(); !st) return st;
+  // Cleared before the sync starts: a file published meanwhile may miss this
+  // sync, and its own group's sync will see the flag.
+  if (!files_unsynced_.exchange(false, std::memory_order_acq_rel)) return OkStatus();
   // Since Linux 5.8 syncfs reports write-back errors of the filesystem
   // (errseq), so a lost page fails the group instead of passing silently.
-  if (::syncfs(root_fd_.get()) != 0) return IoError("syncfs " + root_, errno);
+  if (::syncfs(root_fd_.get()) != 0) {
+    files_unsynced_.store(true, std::memory_order_release);
+    return IoError("syncfs " + root_, errno);
+  }
   return OkStatus();
 }
 
 Result<BlobHandle> BlobStore::OpenBlob(std::string_view id) const {
   ScopedPhase timed(Phase::kDisk);
+  if (auto range = ParseSegmentId(id)) return segments_->Read(*range);
   BlobHandle h;
   h.fd = UniqueFd(::open(BlobPath(id).c_str(), O_RDONLY | O_CLOEXEC));
   if (!h.fd.valid()) {
@@ -306,7 +344,20 @@ PendingBlob::~PendingBlob() {
 }
 
 void BlobStore::Remove(std::string_view id) {
+  if (auto range = ParseSegmentId(id)) return segments_->Remove(*range);
   ::unlink(BlobPath(id).c_str());
+}
+
+uint64_t BlobStore::removals() const {
+  return segments_->removals();
+}
+
+Result<size_t> BlobStore::ReclaimSegments(const std::vector<std::string>& referenced) {
+  return segments_->Reclaim(referenced);
+}
+
+bool BlobStore::segments_folder_was_missing() const {
+  return segments_->folder_was_missing();
 }
 
 Result<size_t> BlobStore::RemoveTempFiles() {
@@ -340,6 +391,7 @@ Result<std::vector<std::string>> BlobStore::ListBlobIds() const {
 }
 
 Result<bool> BlobStore::BlobExists(std::string_view id) const {
+  if (auto range = ParseSegmentId(id)) return segments_->Exists(*range);
   struct stat st {};
   if (::stat(BlobPath(id).c_str(), &st) == 0) return true;
   if (errno == ENOENT) return false;
@@ -355,7 +407,7 @@ Status BlobStore::CreateBlobsFolder() {
 Status BlobStore::CheckWritable() const {
   // Probing with a real file cost a create and an unlink per health check;
   // access(2) and the mount flags answer the same question without writing.
-  for (const std::string& dir : {root_, root_ + "/tmp", root_ + "/blobs"}) {
+  for (const std::string& dir : {root_, root_ + "/tmp", root_ + "/blobs", root_ + "/segments"}) {
     if (::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
       return Error{Errc::kInternal,
                    "data folder not writable: " + dir + ": " + std::strerror(errno)};

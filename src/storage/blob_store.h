@@ -2,14 +2,18 @@
 // partial file.
 //
 // Layout under the data folder: tmp/ holds uploads in progress, blobs/xx/ID
-// holds published contents (ID: 32 random hex digits, xx its first two), and
+// holds published contents (ID: 32 random hex digits, xx its first two),
+// segments/ holds small blobs packed together (storage/segment_store.h), and
 // spare-space is a pre-allocated file given back to the filesystem when the
 // disk is full so that deletes (which need a little room in SQLite's WAL)
-// still work. A BlobWriter streams into a temp file through a large buffer,
-// hashing SHA-256 on the way; Publish() moves it into blobs/ without ever
-// replacing an existing blob. Publish does not sync: SyncAll() makes every
-// published blob (bytes and folder entries) durable at once, so a group of
-// uploads pays for one sync (storage/commit_group.h), and the caller must
+// still work. A BlobWriter hashes SHA-256 on the way and keeps the bytes in
+// memory until they reach options.segment_blob_bytes: a blob that never does
+// is appended to a segment by Publish() and never touches tmp/; a larger one
+// streams on into a temp file through a large buffer, which Publish() moves
+// into blobs/ without ever replacing an existing blob. Publish does not sync:
+// SyncAll() makes every published blob durable at once (one fdatasync per
+// segment appended to, one syncfs if any file blob was published), so a group
+// of uploads pays for one sync (storage/commit_group.h), and the caller must
 // run it before any row names the blob. An unpublished writer deletes its
 // temp file when destroyed. While sync is on, a writer starts the kernel's
 // write-back of every kWriteBehind bytes as they are written, so a large
@@ -23,6 +27,7 @@
 // kSpaceCheckInterval bytes, so the space overshoot is bounded per upload.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +46,9 @@ struct BlobStoreOptions {
   uint64_t reserve_bytes = 0;      // free space uploads must leave untouched
   RandomBytesFn random = nullptr;  // null: OpenSSL RAND_bytes (tests inject faults)
   bool sync = true;                // false (DURABILITY=none): SyncAll does nothing
+  // Blobs smaller than this go to segments (at most SegmentStore::kMaxBlobBytes); 0: every
+  // blob is a file (tests of the file path).
+  uint64_t segment_blob_bytes = uint64_t{256} << 10;
 };
 
 struct DiskSpace {
@@ -74,13 +82,18 @@ class BlobWriter {
   std::unique_ptr<State> s_;
 };
 
-// An open, immutable blob: read it with pread at any offset.
+// An open, immutable blob: its bytes are [offset, offset + size) of fd (a
+// segment holds others around them), read with pread. While the handle
+// lives, removing the blob does not take its bytes away.
 struct BlobHandle {
   UniqueFd fd;
+  uint64_t offset = 0;
   uint64_t size = 0;
+  std::shared_ptr<const void> pin;  // a segment blob's hold on its range
 };
 
 class BlobStore;
+class SegmentStore;
 
 // A published blob that no metadata row names yet. It is removed when
 // destroyed unless Keep() was called once its row is committed, so a failed
@@ -121,28 +134,41 @@ class BlobStore {
   // kInsufficientStorage when free space minus `declared_size` (0 when
   // unknown) is below the reserve.
   Result<BlobWriter> NewWriter(uint64_t max_bytes, uint64_t declared_size = 0);
-  // Flushes and moves the writer's file into place under a fresh random id;
-  // never replaces an existing blob (a colliding id is retried once, then
-  // kInternal). kInternal if no random id can be drawn. The writer is spent
-  // either way. Not durable until SyncAll() returns.
+  // Appends a small writer's bytes to a segment, or flushes and moves a large
+  // one's file into place under a fresh random id, never replacing an
+  // existing blob (a colliding id is retried once, then kInternal). kInternal
+  // if no random id can be drawn. The writer is spent either way. Not durable
+  // until SyncAll() returns.
   Result<PendingBlob> Publish(BlobWriter writer);
-  // Makes every blob published so far durable: one syncfs(2) of the data
-  // folder's filesystem (bytes, inodes and folder entries together), which
-  // costs one journal commit however many blobs a group published. A no-op
-  // when options.sync is off.
+  // Makes every blob published so far durable: an fdatasync of each segment
+  // appended to, and, if any file blob was published since the last call, one
+  // syncfs(2) of the data folder's filesystem (bytes, inodes and folder
+  // entries together, one journal commit however many). A no-op when
+  // options.sync is off.
   Status SyncAll();
   Result<BlobHandle> OpenBlob(std::string_view id) const;
-  // Removes a published blob; a missing blob is not an error.
+  // Removes a published blob; a missing blob is not an error. A segment
+  // blob's bytes stay while a handle to it is open.
   void Remove(std::string_view id);
+  // Counts segment blob removals: a reader that saw the count unchanged from
+  // before it read a row to after it opened the row's blob knows the blob
+  // was not removed in between (file blobs tell by ENOENT instead).
+  uint64_t removals() const;
 
   // Deletes every temp file in tmp/ (uploads in flight when the process
   // died or was cut off). Only for the holder of the data folder's lock.
   // Returns how many were removed; an error if tmp/ cannot be listed.
   Result<size_t> RemoveTempFiles();
-  // Every published blob id, for reconciling with the metadata. kNotFound
-  // only when blobs/ itself does not exist; any other I/O error is kInternal,
-  // never a shorter list.
+  // Every published file blob's id, for reconciling with the metadata.
+  // kNotFound only when blobs/ itself does not exist; any other I/O error is
+  // kInternal, never a shorter list. Segment blobs are reconciled by
+  // ReclaimSegments.
   Result<std::vector<std::string>> ListBlobIds() const;
+  // Gives back every segment range that no id in `referenced` names (see
+  // SegmentStore::Reclaim); returns how many.
+  Result<size_t> ReclaimSegments(const std::vector<std::string>& referenced);
+  // segments/ did not exist when the store opened.
+  bool segments_folder_was_missing() const;
   // true/false for a definite answer (false only on ENOENT), else an error.
   Result<bool> BlobExists(std::string_view id) const;
   // Creates blobs/ and makes its entry durable.
@@ -161,8 +187,9 @@ class BlobStore {
   void EnsureSpare();
 
   const std::string& root() const { return root_; }
-  BlobStore(std::string root, UniqueFd root_fd, BlobStoreOptions options)
-      : root_(std::move(root)), root_fd_(std::move(root_fd)), options_(options) {}
+  BlobStore(std::string root, UniqueFd root_fd, BlobStoreOptions options,
+            std::unique_ptr<SegmentStore> segments);
+  ~BlobStore();
 
  private:
   std::string BlobPath(std::string_view id) const;
@@ -171,6 +198,9 @@ class BlobStore {
   std::string root_;
   UniqueFd root_fd_;  // the data folder, for syncfs
   BlobStoreOptions options_;
+  std::unique_ptr<SegmentStore> segments_;
+  // A file blob was published since the last SyncAll began.
+  std::atomic<bool> files_unsynced_{false};
 };
 
 }  // namespace fsvc

@@ -12,6 +12,7 @@
 
 #include "platform/signals.h"
 #include "storage/path.h"
+#include "storage/segment_store.h"
 
 namespace fsvc {
 namespace {
@@ -93,7 +94,8 @@ Result<std::unique_ptr<FileStore>> FileStore::Open(const Options& options) {
 
   // Opening the database needs a little space (WAL index, WAL); on a full
   // disk the spare provides it, and is taken back below if there is room.
-  auto blobs = BlobStore::Open(root, {options.disk_reserve_bytes, options.random, options.sync});
+  auto blobs = BlobStore::Open(
+      root, {options.disk_reserve_bytes, options.random, options.sync, options.segment_blob_bytes});
   if (!blobs) return blobs.error();
   (*blobs)->ReleaseSpare();
   auto meta = MetadataStore::Open((*blobs)->root() + "/metadata.db",
@@ -131,6 +133,18 @@ Status FileStore::Recover() {
     if (auto st = blobs_->CreateBlobsFolder(); !st) return st;
     on_disk = std::vector<std::string>();
   }
+  if (blobs_->segments_folder_was_missing()) {
+    const size_t in_segments = static_cast<size_t>(
+        std::count_if(referenced->begin(), referenced->end(),
+                      [](const std::string& id) { return ParseSegmentId(id).has_value(); }));
+    if (in_segments > 0) {
+      return Error{Errc::kInternal,
+                   blobs_->root() + "/segments was missing but the database lists " +
+                       std::to_string(in_segments) +
+                       " files stored there: refusing to start rather than forget them (is the "
+                       "volume mounted?)"};
+    }
+  }
   const std::unordered_set<std::string> disk_set(on_disk->begin(), on_disk->end());
   const std::unordered_set<std::string> ref_set(referenced->begin(), referenced->end());
 
@@ -155,6 +169,11 @@ Status FileStore::Recover() {
       ++recovery_.removed_orphan_blobs;
     }
   }
+  // Segment ranges without a row: appended, then the process died before the
+  // group's commit (or a removal's punch was lost).
+  auto reclaimed = blobs_->ReclaimSegments(*referenced);
+  if (!reclaimed) return RecoveryError(reclaimed.error());
+  recovery_.reclaimed_segment_ranges = *reclaimed;
   if (!dangling.empty()) {
     if (auto st = meta_->DeleteFilesWithBlobs(dangling); !st) return st;
     recovery_.removed_dangling_rows = dangling.size();
@@ -234,10 +253,18 @@ void FileStore::FlushGroup(std::span<CommitGroup::Entry* const> group) {
 Result<OpenFile> FileStore::OpenRecord(const std::function<Result<FileRecord>()>& lookup) {
   // An overwrite or delete may remove the blob between reading the row and
   // opening the blob; the row read again then names the current content.
+  // A segment blob's range is given back at once when nobody holds it, so a
+  // removal that came between the row and the open means the bytes may be
+  // gone: then the row is read again, and must still name this blob.
   for (int attempt = 0; attempt < 3; ++attempt) {
+    const uint64_t removals = blobs_->removals();
     auto rec = lookup();
     if (!rec) return rec.error();
     auto blob = blobs_->OpenBlob(rec->blob_id);
+    if (blob && blobs_->removals() != removals) {
+      auto again = lookup();
+      if (!again || again->blob_id != rec->blob_id) continue;
+    }
     if (blob) {
       return OpenFile{ToFileInfo(*rec), std::make_shared<const BlobHandle>(std::move(*blob))};
     }

@@ -75,6 +75,7 @@ struct StoreStats {
   size_t removed_temp_files = 0;
   size_t removed_orphan_blobs = 0;
   size_t removed_dangling_rows = 0;
+  size_t reclaimed_segment_ranges = 0;  // segment bytes no row named, given back
 };
 
 class FileStore {
@@ -89,6 +90,8 @@ class FileStore {
     // survive a power cut; false skips every fsync (a crash of the process
     // still loses nothing acknowledged, a power cut may).
     bool sync = true;
+    // Tests only: see BlobStoreOptions::segment_blob_bytes.
+    uint64_t segment_blob_bytes = BlobStoreOptions{}.segment_blob_bytes;
   };
   // Locks the data folder (kUnavailable, naming the holder's pid, if another
   // process has it), opens (creating) it and the database, then recovers

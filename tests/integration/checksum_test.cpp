@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include "common/storage_census.h"
 #include "server_process.h"
 #include "test_client.h"
 #include "util/base64.h"
@@ -55,11 +56,7 @@ class ChecksumTest : public ::testing::Test {
   void ExpectNothingStored(const std::string& path) {
     EXPECT_EQ(c_->Get("/files/" + path)->status, 404) << path;
   }
-  size_t BlobCount() {
-    size_t n = 0;
-    for (const std::string& f : ListFiles(server_->data_dir())) n += f.rfind("blobs/", 0) == 0;
-    return n;
-  }
+  testutil::StorageCensus BlobCount() { return testutil::Census(server_->data_dir()); }
   std::unique_ptr<httplib::Client> c_ = server_->Client();
   static std::unique_ptr<ServerProcess> server_;
 };
@@ -78,7 +75,7 @@ TEST_F(ChecksumTest, PutWithMatchingChecksumsIsStored) {
 }
 
 TEST_F(ChecksumTest, PutContentDigestMismatchStoresNothing) {
-  const size_t blobs = BlobCount();
+  const auto blobs = BlobCount();
   auto r = c_->Put("/files/c/cd", {{"Content-Digest", DigestField("other")}}, "body", "text/plain");
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(ErrorCode(r), "digest_mismatch");

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/storage_census.h"
 #include "fault_helpers.h"
 #include "raw_http.h"
 #include "server_process.h"
@@ -68,7 +69,7 @@ TEST(FaultTest, DiskFullFailsUploadsWith507AndRecovers) {
   ASSERT_TRUE(server.Start()) << server.Stderr();
   auto c = server.Client();
   ASSERT_EQ(c->Put("/files/full/keep.txt", "kept", "text/plain")->status, 201);
-  const size_t blobs_before = ListFiles(server.data_dir() + "/blobs").size();
+  const auto blobs_before = testutil::Census(server.data_dir());
 
   const std::string filler = fs.path() + "/filler";
   if (fs.mounted()) FillLeaving(filler, 256 << 10);
@@ -83,7 +84,7 @@ TEST(FaultTest, DiskFullFailsUploadsWith507AndRecovers) {
 
   // Nothing partial remains, and reads keep working.
   EXPECT_EQ(ListFiles(server.data_dir() + "/tmp"), std::vector<std::string>{});
-  EXPECT_EQ(ListFiles(server.data_dir() + "/blobs").size(), blobs_before);
+  EXPECT_EQ(testutil::Census(server.data_dir()), blobs_before);
   EXPECT_EQ(c->Get("/files/full/big.bin")->status, 404);
   EXPECT_EQ(c->Get("/files/full/keep.txt")->body, "kept");
   EXPECT_EQ(FileCount(*c, "full"), 1u);

@@ -10,10 +10,16 @@
 #include <utility>
 #include <vector>
 
+#include "common/storage_census.h"
+#include "storage/metadata_store.h"
+#include "storage/segment_store.h"
+
 namespace fsvc {
 namespace {
 
 namespace fs = std::filesystem;
+using testutil::Census;
+using testutil::StorageCensus;
 
 class FileStoreTest : public ::testing::Test {
  protected:
@@ -57,10 +63,20 @@ class FileStoreTest : public ::testing::Test {
   std::string Read(const std::string& path) {
     auto f = store_->OpenPath(path);
     if (!f) return "<" + f.error().message + ">";
-    std::string out(f->blob->size, '\0');
-    EXPECT_EQ(::pread(f->blob->fd.get(), out.data(), out.size(), 0),
+    return ReadBlob(*f->blob);
+  }
+  static std::string ReadBlob(const BlobHandle& blob) {
+    std::string out(blob.size, '\0');
+    EXPECT_EQ(::pread(blob.fd.get(), out.data(), out.size(), static_cast<off_t>(blob.offset)),
               static_cast<ssize_t>(out.size()));
     return out;
+  }
+  StorageCensus Stored() const { return Census(dir_.string()); }
+  // Every blob a file, as before segments: for the tests of that path.
+  void ReopenWithoutSegments() {
+    FileStore::Options options;
+    options.segment_blob_bytes = 0;
+    ReopenWith(options);
   }
   size_t CountFiles(const std::string& sub) {
     size_t n = 0;
@@ -85,7 +101,8 @@ TEST_F(FileStoreTest, StoresHashesAndReadsBack) {
   auto hello = Put("h", "hello\n");
   EXPECT_EQ(hello->info.sha256, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
   EXPECT_EQ(CountFiles("tmp"), 0u);
-  EXPECT_EQ(CountFiles("blobs"), 2u);
+  // The big one is a file of its own, the small one a block of a segment.
+  EXPECT_EQ(Stored(), (StorageCensus{1, 4096}));
 }
 
 TEST_F(FileStoreTest, OverwriteKeepsOldReaderConsistentAndRemovesOldBlob) {
@@ -96,34 +113,38 @@ TEST_F(FileStoreTest, OverwriteKeepsOldReaderConsistentAndRemovesOldBlob) {
   ASSERT_TRUE(c.ok());
   EXPECT_FALSE(c->created);
   // The reader opened before the overwrite still sees all of the old bytes.
-  std::string old(reader->blob->size, '\0');
-  ASSERT_EQ(::pread(reader->blob->fd.get(), old.data(), old.size(), 0), 11);
-  EXPECT_EQ(old, "old-content");
+  EXPECT_EQ(ReadBlob(*reader->blob), "old-content");
   EXPECT_EQ(Read("f"), "new");
-  EXPECT_EQ(CountFiles("blobs"), 1u);
+  EXPECT_EQ(Stored(), (StorageCensus{0, 8192})) << "the old bytes stay while read";
+  reader = Error{Errc::kNotFound, "closed"};
+  EXPECT_EQ(Stored(), (StorageCensus{0, 4096})) << "and go with the last reader";
 }
 
 TEST_F(FileStoreTest, UncommittedUploadsLeaveNothing) {
   {
     auto w = store_->BeginUpload(1 << 20);
     ASSERT_TRUE(w->Write("abandoned").ok());
-    EXPECT_EQ(CountFiles("tmp"), 1u);
+    EXPECT_EQ(CountFiles("tmp"), 0u) << "a small blob stays in memory";
+    ASSERT_TRUE(w->Write(std::string(300 << 10, 'a')).ok());
+    EXPECT_EQ(CountFiles("tmp"), 1u) << "a large one goes to a temp file";
   }
   EXPECT_EQ(CountFiles("tmp"), 0u);
-  {
-    auto w = store_->BeginUpload(1 << 20);
-    ASSERT_TRUE(w->Write("sealed but never named").ok());
-    auto sealed = store_->Seal(std::move(*w));
-    ASSERT_TRUE(sealed.ok());
-    EXPECT_EQ(CountFiles("blobs"), 1u);
+  for (const size_t size : {size_t{22}, size_t{300} << 10}) {
+    {
+      auto w = store_->BeginUpload(1 << 20);
+      ASSERT_TRUE(w->Write(std::string(size, 's')).ok());
+      auto sealed = store_->Seal(std::move(*w));
+      ASSERT_TRUE(sealed.ok());
+      EXPECT_NE(Stored(), StorageCensus{}) << size;
+    }
+    EXPECT_EQ(Stored(), StorageCensus{}) << "sealed but never named: " << size;
   }
-  EXPECT_EQ(CountFiles("blobs"), 0u);
   // A commit that fails (a folder stands at the path) removes its blob too.
   ASSERT_TRUE(store_->CreateFolder("taken").ok());
   auto c = Put("taken", "x");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().code, Errc::kConflict);
-  EXPECT_EQ(CountFiles("blobs"), 0u);
+  EXPECT_EQ(Stored(), StorageCensus{});
 }
 
 TEST_F(FileStoreTest, SizeLimitIsEnforcedWhileStreaming) {
@@ -135,6 +156,7 @@ TEST_F(FileStoreTest, SizeLimitIsEnforcedWhileStreaming) {
 }
 
 TEST_F(FileStoreTest, RecoveryRemovesTempFilesOrphansAndDanglingRows) {
+  ReopenWithoutSegments();
   ASSERT_TRUE(Put("keep", "kept").ok());
   ASSERT_TRUE(Put("lose-blob", "gone").ok());
   store_.reset();
@@ -148,7 +170,7 @@ TEST_F(FileStoreTest, RecoveryRemovesTempFilesOrphansAndDanglingRows) {
     fs::remove(fs::path(dir_ / "blobs") / (*meta)->GetFile("lose-blob")->blob_id.substr(0, 2) /
                (*meta)->GetFile("lose-blob")->blob_id);
   }
-  Reopen();
+  ReopenWithoutSegments();
   EXPECT_EQ(store_->recovery().removed_temp_files, 1u);
   EXPECT_EQ(store_->recovery().removed_orphan_blobs, 1u);
   EXPECT_EQ(store_->recovery().removed_dangling_rows, 1u);
@@ -156,6 +178,78 @@ TEST_F(FileStoreTest, RecoveryRemovesTempFilesOrphansAndDanglingRows) {
   EXPECT_EQ(store_->Stat("lose-blob").error().code, Errc::kNotFound);
   EXPECT_EQ(CountFiles("tmp"), 0u);
   EXPECT_EQ(CountFiles("blobs"), 1u);
+}
+
+// Small blobs live in segments: a crash can leave bytes appended that no row names (the
+// group never committed), and a hand-truncated segment leaves rows whose bytes are gone.
+TEST_F(FileStoreTest, RecoveryGivesBackUnnamedSegmentBytesAndDropsRowsPastTheEnd) {
+  ASSERT_TRUE(Put("keep", "kept").ok());
+  ASSERT_TRUE(Put("tail", std::string(5000, 't')).ok());
+  const StorageCensus committed = Stored();
+  EXPECT_EQ(committed, (StorageCensus{0, 4096 + 8192}));
+  store_.reset();
+  const fs::path segment = *fs::directory_iterator(dir_ / "segments");
+  {
+    // Bytes after the last blob, as an append whose group never committed leaves them.
+    std::ofstream(segment, std::ios::app) << std::string(100 << 10, 'o');
+  }
+  EXPECT_GT(Stored().segment_bytes, committed.segment_bytes);
+  Reopen();
+  EXPECT_EQ(store_->recovery().reclaimed_segment_ranges, 1u);
+  EXPECT_EQ(store_->recovery().removed_dangling_rows, 0u);
+  EXPECT_EQ(Stored(), committed);
+  EXPECT_EQ(Read("keep"), "kept");
+  EXPECT_EQ(Read("tail"), std::string(5000, 't'));
+
+  // A clean restart has nothing to give back; appends go to a new segment.
+  Reopen();
+  EXPECT_EQ(store_->recovery().reclaimed_segment_ranges, 0u);
+  ASSERT_TRUE(Put("later", "l").ok());
+  size_t segments = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "segments")) segments += e.is_regular_file();
+  EXPECT_EQ(segments, 2u);
+
+  // The first segment cut short: "tail" is gone, "keep" and "later" stay.
+  store_.reset();
+  fs::resize_file(segment, 4096 + 100);
+  Reopen();
+  EXPECT_EQ(store_->recovery().removed_dangling_rows, 1u);
+  EXPECT_EQ(store_->Stat("tail").error().code, Errc::kNotFound);
+  EXPECT_EQ(Read("keep"), "kept");
+  EXPECT_EQ(Read("later"), "l");
+
+  // Deleting every file of a segment punches it empty; the next start removes it.
+  ASSERT_TRUE(store_->Delete("keep").ok());
+  Reopen();
+  EXPECT_FALSE(fs::exists(segment));
+  EXPECT_EQ(Read("later"), "l");
+
+  // segments/ gone while rows name it (an unmounted volume?): refuse, delete nothing.
+  store_.reset();
+  fs::rename(dir_ / "segments", dir_ / "segments.aside");
+  auto missing = FileStore::Open({dir_.string(), 1});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("lists 1 files stored there"), std::string::npos)
+      << missing.error().message;
+  fs::remove_all(dir_ / "segments");
+  fs::rename(dir_ / "segments.aside", dir_ / "segments");
+  Reopen();
+  EXPECT_EQ(Read("later"), "l");
+}
+
+// A segment blob removed while a reader holds it keeps its bytes until the reader lets go,
+// and a reader that raced with the removal reads the row again rather than the hole.
+TEST_F(FileStoreTest, RemovedSegmentBlobStaysReadableWhileHeld) {
+  ASSERT_TRUE(Put("a", "alpha").ok());
+  ASSERT_TRUE(Put("b", "bravo").ok());
+  auto held = store_->OpenPath("a");
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(store_->Delete("a").ok());
+  EXPECT_EQ(Stored(), (StorageCensus{0, 8192}));
+  EXPECT_EQ(ReadBlob(*held->blob), "alpha");
+  held = Error{Errc::kNotFound, "closed"};
+  EXPECT_EQ(Stored(), (StorageCensus{0, 4096}));
+  EXPECT_EQ(Read("b"), "bravo") << "the neighbour's bytes are untouched";
 }
 
 TEST_F(FileStoreTest, FileSizeLimitBecomesInsufficientStorage) {
@@ -175,15 +269,15 @@ TEST_F(FileStoreTest, FileSizeLimitBecomesInsufficientStorage) {
   ::setrlimit(RLIMIT_FSIZE, &old);
   ASSERT_FALSE(sealed.ok());
   EXPECT_EQ(sealed.error().code, Errc::kInsufficientStorage);
-  w = store_->BeginUpload(1);        // drops the failed writer
-  EXPECT_EQ(CountFiles("tmp"), 1u);  // only the new, empty one
+  w = store_->BeginUpload(1);  // drops the failed writer
+  EXPECT_EQ(CountFiles("tmp"), 0u);
 }
 
 TEST_F(FileStoreTest, SecondStoreOnTheSameFolderIsRefusedAndTouchesNothing) {
   ASSERT_TRUE(Put("a", "first").ok());
   auto in_flight = store_->BeginUpload(1 << 20);
   ASSERT_TRUE(in_flight.ok());
-  ASSERT_TRUE(in_flight->Write("still uploading").ok());
+  ASSERT_TRUE(in_flight->Write(std::string(300 << 10, 'u')).ok());  // past memory: a temp file
   ASSERT_EQ(CountFiles("tmp"), 1u);
 
   auto second = FileStore::Open({dir_.string(), 1});
@@ -204,6 +298,7 @@ TEST_F(FileStoreTest, LockIsReleasedWhenTheStoreCloses) {
 }
 
 TEST_F(FileStoreTest, UnlistableBlobFolderAbortsRecoveryAndDeletesNothing) {
+  ReopenWithoutSegments();
   ASSERT_TRUE(Put("d/one", "1").ok());
   ASSERT_TRUE(Put("d/two", "2").ok());
   store_.reset();
@@ -244,7 +339,7 @@ TEST_F(FileStoreTest, UnlistableBlobFolderAbortsRecoveryAndDeletesNothing) {
   fs::rename(sub_aside, sub);
 
   EXPECT_EQ(CountFiles("tmp"), 1u);
-  Reopen();  // restored: everything is still there
+  ReopenWithoutSegments();  // restored: everything is still there
   EXPECT_EQ(store_->recovery().removed_dangling_rows, 0u);
   EXPECT_EQ(store_->recovery().removed_orphan_blobs, 0u);
   EXPECT_EQ(Read("d/one"), "1");
@@ -276,13 +371,14 @@ TEST_F(FileStoreTest, FailingRandomSourceIsAnError) {
   EXPECT_EQ(w.error().code, Errc::kInternal);
   EXPECT_NE(w.error().message.find("RAND_bytes"), std::string::npos);
   EXPECT_EQ(CountFiles("tmp"), 0u);
-  EXPECT_EQ(CountFiles("blobs"), 0u);
+  EXPECT_EQ(Stored(), StorageCensus{});
 }
 
 TEST_F(FileStoreTest, PublishNeverReplacesAnExistingBlob) {
   // Every id the same: the second upload's blob would land on the first's.
   FileStore::Options options;
   options.random = &ConstantRandom;
+  options.segment_blob_bytes = 0;  // file blobs: segment ids are not random
   ReopenWith(options);
   ASSERT_TRUE(Put("first", "original bytes").ok());
   auto second = Put("second", "intruder");
@@ -312,19 +408,19 @@ TEST_F(FileStoreTest, CommitAllIsAllOrNothing) {
   EXPECT_EQ(conflict.error().code, Errc::kConflict);
   EXPECT_EQ(store_->Stat("first.txt").error().code, Errc::kNotFound);
   EXPECT_EQ(Read("keep"), "old");
-  EXPECT_EQ(CountFiles("blobs"), 1u) << "a staged blob outlived its failed batch";
+  EXPECT_EQ(Stored(), (StorageCensus{0, 4096})) << "a staged blob outlived its failed batch";
 
   auto dup = batch({{"d/x", "1"}, {"d/x", "2"}});
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().code, Errc::kInvalidArgument);
   EXPECT_EQ(store_->Stat("d/x").error().code, Errc::kNotFound);
-  EXPECT_EQ(CountFiles("blobs"), 1u);
+  EXPECT_EQ(Stored(), (StorageCensus{0, 4096}));
 
   auto file_then_child = batch({{"f", "1"}, {"f/child", "2"}});
   ASSERT_FALSE(file_then_child.ok());
   EXPECT_EQ(file_then_child.error().code, Errc::kConflict);
   EXPECT_EQ(store_->Stat("f").error().code, Errc::kNotFound);
-  EXPECT_EQ(CountFiles("blobs"), 1u);
+  EXPECT_EQ(Stored(), (StorageCensus{0, 4096}));
 
   auto ok = batch({{"keep", "new"}, {"b/one", "1"}});
   ASSERT_TRUE(ok.ok()) << ok.error().message;
@@ -334,7 +430,7 @@ TEST_F(FileStoreTest, CommitAllIsAllOrNothing) {
   EXPECT_EQ((*ok)[1].info.path, "b/one");
   EXPECT_EQ(Read("keep"), "new");
   EXPECT_EQ(Read("b/one"), "1");
-  EXPECT_EQ(CountFiles("blobs"), 2u);
+  EXPECT_EQ(Stored(), (StorageCensus{0, 8192}));
   EXPECT_TRUE(batch({})->empty());
 }
 
@@ -395,7 +491,7 @@ TEST_F(FileStoreTest, HealthCheckWritesNothing) {
 TEST_F(FileStoreTest, ClosingRemovesCutOffUploads) {
   auto w = store_->BeginUpload(1 << 20);
   ASSERT_TRUE(w.ok());
-  ASSERT_TRUE(w->Write("cut off by shutdown").ok());
+  ASSERT_TRUE(w->Write(std::string(300 << 10, 'c')).ok());  // past memory: a temp file
   ASSERT_EQ(CountFiles("tmp"), 1u);
   store_.reset();  // the writer outlives the store, as a stuck handler would
   EXPECT_EQ(CountFiles("tmp"), 0u);

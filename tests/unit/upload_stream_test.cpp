@@ -7,6 +7,8 @@
 
 #include <filesystem>
 
+#include "common/storage_census.h"
+
 namespace fsvc {
 namespace {
 
@@ -54,11 +56,7 @@ class UploadStreamTest : public ::testing::Test {
     store_.reset();
     fs::remove_all(dir_);
   }
-  size_t Blobs() {
-    size_t n = 0;
-    for (const auto& e : fs::recursive_directory_iterator(dir_ / "blobs")) n += e.is_regular_file();
-    return n;
-  }
+  testutil::StorageCensus Blobs() { return testutil::Census(dir_.string()); }
   fs::path dir_;
   std::unique_ptr<FileStore> store_;
 };
@@ -74,9 +72,9 @@ TEST_F(UploadStreamTest, StagesFilesAndFieldsInAnyOrder) {
   EXPECT_EQ(staged->files[0].blob->digest().size, 10000u);
   EXPECT_EQ(staged->files[1].blob->digest().size, 3u);
   EXPECT_EQ(staged->fields.find("path")->second, "docs/x");
-  EXPECT_EQ(Blobs(), 2u);
+  EXPECT_EQ(Blobs(), (testutil::StorageCensus{0, 12288 + 4096}));
   staged = Error{Errc::kInternal, "dropped"};  // never committed: the blobs go
-  EXPECT_EQ(Blobs(), 0u);
+  EXPECT_EQ(Blobs(), testutil::StorageCensus{});
 }
 
 TEST_F(UploadStreamTest, OversizedPartFailsAloneAndIsDrained) {
@@ -99,7 +97,7 @@ TEST_F(UploadStreamTest, TooManyFilesAndTruncatedBodiesFailWhole) {
   auto cut = StageMultipart(Replay({{"file", "1", "x"}}, /*truncate=*/true), *store_, {100, 2});
   ASSERT_FALSE(cut.ok());
   EXPECT_EQ(cut.error().code, Errc::kInvalidArgument);
-  EXPECT_EQ(Blobs(), 0u);
+  EXPECT_EQ(Blobs(), testutil::StorageCensus{});
   const std::string huge_field(5000, 'p');
   auto field = StageMultipart(Replay({{"path", "", huge_field}}), *store_, {100, 2});
   EXPECT_FALSE(field.ok());
@@ -117,7 +115,7 @@ TEST_F(UploadStreamTest, FieldsOverTheirBoundsFailWholeAndStageNothing) {
                      *store_, {100, 2, 10, 2500});
   ASSERT_FALSE(bytes.ok());
   EXPECT_EQ(bytes.error().code, Errc::kFormTooLarge);
-  EXPECT_EQ(Blobs(), 0u);
+  EXPECT_EQ(Blobs(), testutil::StorageCensus{});
   EXPECT_TRUE(StageMultipart(Replay({{"file", "a", "x"}, {"a", "", kb}, {"b", "", kb}}), *store_,
                              {100, 2, 2, 2000})
                   .ok());
@@ -153,7 +151,7 @@ TEST_F(UploadStreamTest, ConnectionErrorsPassThrough) {
   auto staged = StageMultipart(req, *store_, {100, 2});
   ASSERT_FALSE(staged.ok());
   EXPECT_EQ(staged.error().code, Errc::kRequestTimeout);
-  EXPECT_EQ(Blobs(), 0u);
+  EXPECT_EQ(Blobs(), testutil::StorageCensus{});
 }
 
 }  // namespace
