@@ -30,5 +30,7 @@ tests/docker/compose_e2e.sh
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 # Any sanitizer report fails the run (build-asan/, build-tsan/).
 scripts/sanitize.sh all
-# Last, so its summary line closes the output.
-(cd build && ctest --output-on-failure --timeout 900 -j1)
+# The S3 client against a real single-node Ceph RGW, started and stopped here.
+tests/s3/run.sh build
+# Last, so its summary line closes the output (label s3 needs the Ceph above).
+(cd build && ctest -LE s3 --output-on-failure --timeout 900 -j1)
