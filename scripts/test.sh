@@ -4,8 +4,8 @@
 # the lints, a quick pass of the load suite, the image end to end on a
 # Docker engine, the fuzzers (time-bounded), the
 # suite again under AddressSanitizer + UndefinedBehaviorSanitizer and its
-# concurrency-heavy part under ThreadSanitizer, and last ctest (unit and
-# integration tests against the real binary).
+# concurrency-heavy part under ThreadSanitizer, the S3 client against a real
+# Ceph RGW, and last ctest (unit and integration tests against the real binary).
 #   FUZZ_SECONDS   seconds per fuzz target (30: nine targets; the Docker and capacity
 #                  suites took the time the fuzzers gave up)
 set -euo pipefail
