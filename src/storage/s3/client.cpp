@@ -418,15 +418,16 @@ struct Client::Impl {
     if (!has_type) added = added && add("Content-Type:");
     if (!added) return Error{Errc::kInternal, what + ": out of memory"};
 
+    // Declared before the lease: the handle points at them until its reset.
+    Transfer t;
+    char detail[CURL_ERROR_SIZE] = "";
     EasyHandle fresh = Borrow();
     if (!fresh) return Error{Errc::kInternal, what + ": curl_easy_init failed"};
     Lease lease(*this, std::move(fresh));
     CURL* h = lease.get();
-    Transfer t;
     t.handle = h;
     t.what = &what;
     t.sink = req.sink;
-    char detail[CURL_ERROR_SIZE] = "";
     const int timeout_ms =
         req.moves_object ? config.transfer_timeout_ms : config.request_timeout_ms;
 
@@ -452,8 +453,9 @@ struct Client::Impl {
     if (method == "HEAD") {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (method == "PUT" || method == "POST") {
-      // The body straight from the caller's buffer, no copy.
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+      // The body straight from the caller's buffer, no copy. Never a null
+      // pointer: libcurl would then read the body from stdin.
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.empty() ? "" : req.body.data());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method);
     } else if (method != "GET") {
