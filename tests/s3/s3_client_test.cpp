@@ -103,7 +103,7 @@ class S3ClientTest : public ::testing::Test {
   void TearDown() override {
     if (client_ == nullptr) return;
     for (;;) {
-      auto uploads = client_->ListMultipartUploads("");
+      auto uploads = client_->ListMultipartUploads({});
       ASSERT_TRUE(uploads.ok()) << uploads.error().message;
       for (const MultipartUpload& u : uploads->uploads) {
         EXPECT_TRUE(client_->AbortMultipartUpload(u.key, u.upload_id).ok());
@@ -294,7 +294,7 @@ TEST_F(S3ClientTest, MultipartOutOfOrder) {
   auto id = client_->CreateMultipartUpload("big file+1", options);
   ASSERT_TRUE(id.ok()) << id.error().message;
 
-  auto listed = client_->ListMultipartUploads("big");
+  auto listed = client_->ListMultipartUploads({"big", "", "", 1000});
   ASSERT_TRUE(listed.ok()) << listed.error().message;
   ASSERT_EQ(listed->uploads.size(), 1u);
   EXPECT_EQ(listed->uploads[0].key, "big file+1");
@@ -323,7 +323,7 @@ TEST_F(S3ClientTest, MultipartOutOfOrder) {
   auto body = ReadAll(*client_, "big file+1");
   ASSERT_TRUE(body.ok()) << body.error().message;
   EXPECT_TRUE(*body == Pattern(0, 2 * kPart + 1000));
-  auto after = client_->ListMultipartUploads("");
+  auto after = client_->ListMultipartUploads({});
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->uploads.empty());
 }
@@ -335,7 +335,7 @@ TEST_F(S3ClientTest, MultipartAbortAndList) {
   ASSERT_TRUE(a1.ok() && a2.ok() && b1.ok());
   ASSERT_TRUE(client_->UploadPart("a/1", *a1, 1, "part").ok());
 
-  auto under_a = client_->ListMultipartUploads("a/");
+  auto under_a = client_->ListMultipartUploads({"a/", "", "", 1000});
   ASSERT_TRUE(under_a.ok()) << under_a.error().message;
   std::set<std::string> ids;
   for (const MultipartUpload& u : under_a->uploads) ids.insert(u.upload_id);
@@ -359,12 +359,41 @@ TEST_F(S3ClientTest, MultipartAbortAndList) {
       << complete.error().message;
   EXPECT_FALSE(client_->HeadObject("a/1").ok());
 
-  auto all = client_->ListMultipartUploads("");
+  auto all = client_->ListMultipartUploads({});
   ASSERT_TRUE(all.ok());
   ids.clear();
   for (const MultipartUpload& u : all->uploads) ids.insert(u.upload_id);
   EXPECT_EQ(ids, (std::set<std::string>{*a2, *b1}));
   EXPECT_FALSE(client_->UploadPart("a/2", *a2, 0, "x").ok());
+}
+
+// Two uploads of one key (two replicas writing one path) page apart by the
+// upload-id marker.
+TEST_F(S3ClientTest, MultipartUploadsPaging) {
+  std::set<std::string> started;
+  for (const char* key : {"u/0", "u/0", "u/1", "u/2", "u/3"}) {
+    auto id = client_->CreateMultipartUpload(key);
+    ASSERT_TRUE(id.ok()) << id.error().message;
+    started.insert(*id);
+  }
+  ASSERT_TRUE(client_->CreateMultipartUpload("v/other").ok());
+  ListUploadsOptions options{"u/", "", "", 2};
+  std::set<std::string> listed;
+  int pages = 0;
+  do {
+    auto page = client_->ListMultipartUploads(options);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    ASSERT_LT(++pages, 10) << "the markers do not advance";
+    EXPECT_LE(page->uploads.size(), 2u);
+    for (const MultipartUpload& u : page->uploads) {
+      EXPECT_EQ(u.key.rfind("u/", 0), 0u) << u.key;
+      EXPECT_TRUE(listed.insert(u.upload_id).second) << "listed twice: " << u.upload_id;
+    }
+    options.key_marker = page->next_key_marker;
+    options.upload_id_marker = page->next_upload_id_marker;
+  } while (!options.key_marker.empty());
+  EXPECT_EQ(listed, started);
+  EXPECT_EQ(pages, 3);
 }
 
 TEST_F(S3ClientTest, ListPagingAndDelimiter) {

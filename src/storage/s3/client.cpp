@@ -722,15 +722,18 @@ Status Client::AbortMultipartUpload(std::string_view key, std::string_view uploa
   return OkStatus();
 }
 
-Result<UploadsPage> Client::ListMultipartUploads(std::string_view prefix,
-                                                 std::string_view key_marker,
-                                                 std::string_view upload_id_marker) {
+Result<UploadsPage> Client::ListMultipartUploads(const ListUploadsOptions& options) {
   const std::string what = impl_->What("ListMultipartUploads", {});
-  Request req{"ListMultipartUploads", "GET", {}, {{"uploads", ""}}, {}, {}};
-  if (!prefix.empty()) req.query.emplace_back("prefix", std::string(prefix));
-  if (!key_marker.empty()) req.query.emplace_back("key-marker", std::string(key_marker));
-  if (!upload_id_marker.empty()) {
-    req.query.emplace_back("upload-id-marker", std::string(upload_id_marker));
+  Request req{"ListMultipartUploads",
+              "GET",
+              {},
+              {{"uploads", ""}, {"max-uploads", std::to_string(options.max_uploads)}},
+              {},
+              {}};
+  if (!options.prefix.empty()) req.query.emplace_back("prefix", options.prefix);
+  if (!options.key_marker.empty()) req.query.emplace_back("key-marker", options.key_marker);
+  if (!options.upload_id_marker.empty()) {
+    req.query.emplace_back("upload-id-marker", options.upload_id_marker);
   }
   auto r = impl_->Perform(req);
   if (!r.ok()) return r.error();

@@ -133,6 +133,14 @@ struct MultipartUpload {
   int64_t initiated_ms = 0;  // unix ms
 };
 
+struct ListUploadsOptions {
+  std::string prefix;
+  // From the previous page's next_key_marker / next_upload_id_marker.
+  std::string key_marker;
+  std::string upload_id_marker;
+  int max_uploads = 1000;  // S3 caps it at 1000
+};
+
 struct UploadsPage {
   std::vector<MultipartUpload> uploads;
   // Both empty: this was the last page; otherwise pass them back.
@@ -191,11 +199,9 @@ class Client {
                                               std::vector<CompletedPart> parts);
   // kNotFound when the upload does not exist (any more).
   Status AbortMultipartUpload(std::string_view key, std::string_view upload_id);
-  // The uploads begun and not completed or aborted, keys under `prefix`, up
-  // to 1000 a page.
-  Result<UploadsPage> ListMultipartUploads(std::string_view prefix,
-                                           std::string_view key_marker = {},
-                                           std::string_view upload_id_marker = {});
+  // The uploads begun and neither completed nor aborted, keys under the
+  // prefix, in key order.
+  Result<UploadsPage> ListMultipartUploads(const ListUploadsOptions& options);
 
  private:
   struct Impl;
