@@ -266,6 +266,10 @@ struct Request {
   const ObjectSink* sink = nullptr;
 };
 
+void AddIfSet(Pairs& query, const char* name, const std::string& value) {
+  if (!value.empty()) query.emplace_back(name, value);
+}
+
 bool HeaderSafe(std::string_view s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
@@ -478,6 +482,13 @@ struct Client::Impl {
     return std::move(r);
   }
 
+  // Perform, then the 2xx answer's XML document, its root named `root`.
+  Status PerformXml(const Request& req, const char* root, pugi::xml_document& doc) {
+    auto r = Perform(req);
+    if (!r.ok()) return r.error();
+    return ParseXml(What(req.op, req.key), *r, root, doc);
+  }
+
   // A 2xx answer's XML document, its root named `root`.
   static Status ParseXml(const std::string& what, const Response& r, const char* root,
                          pugi::xml_document& doc) {
@@ -613,15 +624,11 @@ Result<ListPage> Client::ListObjectsV2(const ListOptions& options) {
   const std::string what = impl_->What("ListObjectsV2", {});
   Request req{"ListObjectsV2", "GET", {}, {{"list-type", "2"}}, {}, {}};
   req.query.emplace_back("max-keys", std::to_string(options.max_keys));
-  if (!options.prefix.empty()) req.query.emplace_back("prefix", options.prefix);
-  if (!options.delimiter.empty()) req.query.emplace_back("delimiter", options.delimiter);
-  if (!options.continuation_token.empty()) {
-    req.query.emplace_back("continuation-token", options.continuation_token);
-  }
-  auto r = impl_->Perform(req);
-  if (!r.ok()) return r.error();
+  AddIfSet(req.query, "prefix", options.prefix);
+  AddIfSet(req.query, "delimiter", options.delimiter);
+  AddIfSet(req.query, "continuation-token", options.continuation_token);
   pugi::xml_document doc;
-  if (Status s = Impl::ParseXml(what, *r, "ListBucketResult", doc); !s.ok()) return s.error();
+  if (Status s = impl_->PerformXml(req, "ListBucketResult", doc); !s.ok()) return s.error();
   const pugi::xml_node result = doc.child("ListBucketResult");
   ListPage page;
   for (pugi::xml_node node : result.children("Contents")) {
@@ -648,10 +655,8 @@ Result<std::string> Client::CreateMultipartUpload(std::string_view key, const Pu
   const std::string what = impl_->What("CreateMultipartUpload", key);
   Request req{"CreateMultipartUpload", "POST", key, {{"uploads", ""}}, {}, {}};
   if (Status s = AddPutHeaders(options, req.headers); !s.ok()) return s.error();
-  auto r = impl_->Perform(req);
-  if (!r.ok()) return r.error();
   pugi::xml_document doc;
-  if (Status s = Impl::ParseXml(what, *r, "InitiateMultipartUploadResult", doc); !s.ok()) {
+  if (Status s = impl_->PerformXml(req, "InitiateMultipartUploadResult", doc); !s.ok()) {
     return s.error();
   }
   std::string id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
@@ -723,22 +728,17 @@ Status Client::AbortMultipartUpload(std::string_view key, std::string_view uploa
 }
 
 Result<UploadsPage> Client::ListMultipartUploads(const ListUploadsOptions& options) {
-  const std::string what = impl_->What("ListMultipartUploads", {});
   Request req{"ListMultipartUploads",
               "GET",
               {},
               {{"uploads", ""}, {"max-uploads", std::to_string(options.max_uploads)}},
               {},
               {}};
-  if (!options.prefix.empty()) req.query.emplace_back("prefix", options.prefix);
-  if (!options.key_marker.empty()) req.query.emplace_back("key-marker", options.key_marker);
-  if (!options.upload_id_marker.empty()) {
-    req.query.emplace_back("upload-id-marker", options.upload_id_marker);
-  }
-  auto r = impl_->Perform(req);
-  if (!r.ok()) return r.error();
+  AddIfSet(req.query, "prefix", options.prefix);
+  AddIfSet(req.query, "key-marker", options.key_marker);
+  AddIfSet(req.query, "upload-id-marker", options.upload_id_marker);
   pugi::xml_document doc;
-  if (Status s = Impl::ParseXml(what, *r, "ListMultipartUploadsResult", doc); !s.ok()) {
+  if (Status s = impl_->PerformXml(req, "ListMultipartUploadsResult", doc); !s.ok()) {
     return s.error();
   }
   const pugi::xml_node result = doc.child("ListMultipartUploadsResult");
