@@ -103,11 +103,13 @@ std::optional<uint64_t> NetnsTcpBufferBytes() {
 
 }  // namespace
 
-uint64_t ThreadStackBytes(std::string_view smaps) {
-  uint64_t total = 0;
+SmapsParts ReadSmapsParts(std::string_view smaps) {
+  enum class Kind { kOther, kStack, kLibraryBss, kLibraryFile };
+  SmapsParts parts;
   uint64_t prev_end = 0;
   bool prev_guard = false;  // the previous mapping was anonymous and inaccessible
-  bool counting = false;
+  bool prev_file = false;   // the previous mapping was of a file (the binary, a library)
+  Kind kind = Kind::kOther;
   std::istringstream in{std::string(smaps)};
   for (std::string line; std::getline(in, line);) {
     const size_t dash = line.find('-');
@@ -121,17 +123,43 @@ uint64_t ThreadStackBytes(std::string_view smaps) {
       const uint64_t start = std::strtoull(range.c_str(), nullptr, 16);
       const uint64_t end = std::strtoull(range.c_str() + dash + 1, nullptr, 16);
       const bool anonymous = inode == "0" && path.empty();
-      counting = path == "[stack]" ||
-                 (anonymous && perms.rfind("rw", 0) == 0 && prev_guard && prev_end == start);
+      const bool adjacent = prev_end == start;
+      const bool rw = perms.rfind("rw", 0) == 0;
+      if (path == "[stack]" || (anonymous && rw && prev_guard && adjacent)) {
+        kind = Kind::kStack;
+      } else if (anonymous && rw && prev_file && adjacent) {
+        kind = Kind::kLibraryBss;  // the loader maps .bss past the file's last page
+      } else if (inode != "0" && !path.empty()) {
+        kind = Kind::kLibraryFile;
+      } else {
+        kind = Kind::kOther;
+      }
       prev_guard = anonymous && perms.rfind("---", 0) == 0;
+      prev_file = kind == Kind::kLibraryFile;
       prev_end = end;
       continue;
     }
-    if (counting && line.rfind("Rss:", 0) == 0) {
-      total += std::strtoull(line.c_str() + 4, nullptr, 10) * 1024;
+    auto kb = [&line](std::string_view key) {
+      return line.rfind(key, 0) == 0 ? std::strtoull(line.c_str() + key.size(), nullptr, 10) * 1024
+                                     : 0;
+    };
+    switch (kind) {
+      case Kind::kStack:
+        parts.thread_stacks += kb("Rss:");
+        break;
+      case Kind::kLibraryBss:
+        parts.library_data += kb("Rss:");
+        break;
+      case Kind::kLibraryFile:
+        // Pages written since they were mapped (relocations, .data): private copies,
+        // counted in RssAnon, not in RssFile.
+        parts.library_data += kb("Anonymous:");
+        break;
+      case Kind::kOther:
+        break;
     }
   }
-  return total;
+  return parts;
 }
 
 MemoryBreakdown ReadMemoryBreakdown(const MachineLimits& limits,
@@ -157,7 +185,9 @@ MemoryBreakdown ReadMemoryBreakdown(const MachineLimits& limits,
       // resident metadata is left to `other`.
       add("heap_dirty", jemalloc->dirty);
     }
-    add("thread_stacks", ThreadStackBytes(ReadText("/proc/self/smaps")));
+    const SmapsParts smaps = ReadSmapsParts(ReadText("/proc/self/smaps"));
+    add("thread_stacks", smaps.thread_stacks);
+    add("library_data", smaps.library_data);
     add("mapped_files", *file + shmem.value_or(0));
     CloseWithOther(b.process, *b.rss_bytes);
   }

@@ -5,13 +5,15 @@
 // Contract: `process` splits rss_bytes (RssAnon + RssFile + RssShmem of /proc/self/status)
 // into heap_allocated (jemalloc's allocated less SQLite's), sqlite (what SQLite holds: page
 // cache, schema, statements; it allocates through jemalloc), heap_fragmentation (active -
-// allocated), heap_dirty (freed pages not yet returned to the OS), thread_stacks (resident pages of the threads' stacks), and
-// mapped_files (RssFile + RssShmem: the binary, libraries, mapped files), then `other`, the
-// remainder (anonymous memory none of these explain, the allocator's resident metadata
-// among it; signed, as the parts come from different sources). Parts the build or platform cannot give (no jemalloc) are absent and fall into
-// `other`. `cgroup` splits the cgroup's usage into anon, page_cache, kernel and
-// socket_buffers where its memory.stat (v2) or kmem files (v1) show them, then other.
-// tcp_socket_buffers_netns is the kernel's TCP buffer memory of the whole network namespace
+// allocated), heap_dirty (freed pages not yet returned to the OS), thread_stacks (resident pages of
+// the threads' stacks), library_data (the binary's and libraries' written pages: relocations,
+// .data, .bss), and mapped_files (RssFile + RssShmem: the binary, libraries, mapped files), then
+// `other`, the remainder (anonymous memory none of these explain, the allocator's resident metadata
+// among it; signed, as the parts come from different sources). Parts the build or platform cannot
+// give (no jemalloc) are absent and fall into `other`. `cgroup` splits the cgroup's usage into
+// anon, page_cache, kernel and socket_buffers where its memory.stat (v2) or kmem files (v1) show
+// them, then other. tcp_socket_buffers_netns is the kernel's TCP buffer memory of the whole network
+// namespace
 // (/proc/net/sockstat), for when the cgroup does not account sockets. Never fails.
 #pragma once
 
@@ -45,10 +47,17 @@ MemoryBreakdown ReadMemoryBreakdown(const MachineLimits& limits,
                                     const std::optional<JemallocStats>& jemalloc,
                                     std::optional<uint64_t> sqlite_bytes);
 
-// Resident bytes of the thread stacks in a /proc/PID/smaps text: "[stack]", and each
-// read-write anonymous mapping that starts where an inaccessible anonymous one ends (the
-// guard page glibc puts below every thread stack it maps).
-uint64_t ThreadStackBytes(std::string_view smaps);
+// What a /proc/PID/smaps text says of two parts no allocator counts.
+struct SmapsParts {
+  // Resident bytes of "[stack]" and of each read-write anonymous mapping that starts where
+  // an inaccessible anonymous one ends (the guard page glibc puts below every thread stack).
+  uint64_t thread_stacks = 0;
+  // The binary's and the libraries' private pages: the Anonymous (written, so copied) pages
+  // of their file mappings (relocations, .data), and the resident pages of the read-write
+  // anonymous mapping that starts where one of theirs ends (.bss).
+  uint64_t library_data = 0;
+};
+SmapsParts ReadSmapsParts(std::string_view smaps);
 
 nlohmann::json BreakdownJson(const MemoryBreakdown& breakdown);
 void WritePrometheus(const MemoryBreakdown& breakdown, PrometheusText& out);

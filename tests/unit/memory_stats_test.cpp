@@ -15,10 +15,19 @@
 namespace fsvc {
 namespace {
 
-TEST(MemoryStatsTest, ThreadStacksAreTheMappingsAboveAGuardPage) {
+TEST(MemoryStatsTest, ThreadStacksAndLibraryDataFromSmaps) {
   const std::string smaps =
       "55d0a000-55d0b000 r-xp 00000000 fe:00 123 /usr/bin/file-service\n"
       "Rss:                   4 kB\n"
+      "Anonymous:             0 kB\n"
+      "55d0b000-55d0d000 rw-p 00001000 fe:00 123 /usr/bin/file-service\n"
+      "Rss:                   8 kB\n"
+      "Anonymous:             8 kB\n"               // relocated: private copies
+      "55d0d000-55d10000 rw-p 00000000 00:00 0 \n"  // .bss right after the file
+      "Rss:                  12 kB\n"
+      "Anonymous:            12 kB\n"
+      "55f00000-55f40000 rw-p 00000000 00:00 0                          [heap]\n"
+      "Rss:                 256 kB\n"
       "7f0000000000-7f0000001000 ---p 00000000 00:00 0 \n"
       "Rss:                   0 kB\n"
       "7f0000001000-7f0000801000 rw-p 00000000 00:00 0 \n"
@@ -28,8 +37,11 @@ TEST(MemoryStatsTest, ThreadStacksAreTheMappingsAboveAGuardPage) {
       "Rss:                1024 kB\n"
       "7ffc0000-7ffd0000 rw-p 00000000 00:00 0                          [stack]\n"
       "Rss:                 132 kB\n";
-  EXPECT_EQ(ThreadStackBytes(smaps), (24u + 132u) * 1024);
-  EXPECT_EQ(ThreadStackBytes(""), 0u);
+  const SmapsParts parts = ReadSmapsParts(smaps);
+  EXPECT_EQ(parts.thread_stacks, (24u + 132u) * 1024);
+  EXPECT_EQ(parts.library_data, (8u + 12u) * 1024);
+  EXPECT_EQ(ReadSmapsParts("").thread_stacks, 0u);
+  EXPECT_EQ(ReadSmapsParts("").library_data, 0u);
 }
 
 TEST(MemoryStatsTest, ReadsProcessFigures) {
