@@ -113,14 +113,15 @@ TEST_F(MetricsTest, MemoryFiguresBreakdownAddsUpToRss) {
     EXPECT_GE(bytes.get<double>(), 0) << name;
     named += bytes.get<double>();
   }
-  // The allocator's own resident metadata (about 1 MiB, whatever the load) is
-  // left to `other`: at an idle footprint of ~16 MiB that alone is 7 %, so the
-  // bound is 5 % or 1.5 MiB, whichever is larger (issue 17 asks for 5 %: not
-  // met at idle, see docs/profiling.md).
+  // The heap's figures count allocated bytes whose pages were never touched, so after
+  // a load the named parts exceed RSS by ~9 % of a ~15 MiB footprint: the bound is 5 %
+  // or 1.5 MiB, whichever is larger (issue 17 asks for 5 %: met at idle, not after a
+  // load; see docs/profiling.md).
   EXPECT_NEAR(named, rss, std::max(rss * 0.05, 1.5 * (1 << 20))) << b.dump(2);
   EXPECT_DOUBLE_EQ(named + b["process"]["other"].get<double>(), rss);
   EXPECT_GT(b["process"]["thread_stacks"].get<double>(), 0) << b;
   EXPECT_GT(b["process"]["mapped_files"].get<double>(), 0) << b;
+  EXPECT_GT(b["process"]["library_data"].get<double>(), 0) << b;
   EXPECT_GT(b["process"]["heap_allocated"].get<double>(), 0) << b;
   EXPECT_GT(b["process"]["sqlite"].get<double>(), 0) << b;
   std::printf("breakdown: %s\n", b.dump().c_str());
