@@ -55,6 +55,13 @@ CONFIRM_TRIES = {False: 6, True: 2}
 CONFIRM_BACKOFF = 0.85
 # Share of core 0 used by other processes above which waiting for the core is theirs.
 HOST_CONTENTION_PCT = 15
+# Every binding limit verdict() names; capacity_check.py accepts these and no other.
+LIMITS = ("cpu", "cpu (the service's threads queue for its core)",
+          "cpu credits (baseline quota)", "memory", "disk (fsync latency)", "connections/fds",
+          "admission (the service's 503s)", "database (SQLite lock contention: 503s)",
+          "host CPU contention (other processes on the service's core: a lower bound)",
+          "load generator (its core is full: the figure is a lower bound)",
+          "latency (no measured resource saturated)")
 
 
 def core_busy_s(core=0):

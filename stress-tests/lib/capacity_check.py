@@ -12,15 +12,10 @@ import json
 import os
 import sys
 
+from capacity import LIMITS
+
 FORM_KEYS = ("max_rps", "max_users", "slo", "p50", "p95", "p99", "binding_limit", "evidence",
              "burst_minutes", "steps")
-LIMITS = ("cpu", "cpu credits (baseline quota)", "memory", "disk (fsync latency)",
-          "connections/fds", "admission (the service's 503s)",
-          "database (SQLite lock contention: 503s)",
-          "host CPU contention (other processes on the service's core: a lower bound)",
-          "load generator (its core is full: the figure is a lower bound)",
-          "latency (no measured resource saturated)")
-
 
 def check(results, instances):
     bad = []

@@ -1,8 +1,11 @@
 """Unit tests of capacity.py's search and confirmation against a scripted service: a level
 passes when it is at most `limit`, except for the runs listed as disturbed.
 usage: python3 stress-tests/lib/capacity_test.py (the integration suite runs it)"""
+import ast
+import inspect
 import os
 import sys
+import textwrap
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -59,6 +62,22 @@ class Search(unittest.TestCase):
         self.assertTrue(ok)
         self.assertEqual([r["level"] for r in runs], [1000, 850, 850])
         self.assertEqual(answer["level"], 850)
+
+
+class Verdict(unittest.TestCase):
+    def test_every_limit_verdict_names_is_one_the_check_accepts(self):
+        # capacity_check.py fails a result whose limit it does not know: a name added to
+        # verdict() must be in LIMITS too (CI once failed on a new one).
+        tree = ast.parse(textwrap.dedent(inspect.getsource(capacity.verdict)))
+        named = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+                limit = node.value.elts[0]
+                for e in [limit.body, limit.orelse] if isinstance(limit, ast.IfExp) else [limit]:
+                    named.add(e.value)
+        named.discard("unmeasured")  # no step ran: the check is right to refuse it
+        self.assertGreater(len(named), 8)
+        self.assertEqual(named - set(capacity.LIMITS), set())
 
 
 if __name__ == "__main__":
