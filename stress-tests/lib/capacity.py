@@ -11,8 +11,9 @@ to core 0) and the generator (stress-tests/arrival, built here from the Go stand
 runs pinned to core 1, so the CPU verdict is the service's. Two searches run: open model
 (arrival rate; latency from the intended send time) and closed model (users with exponential
 think time). Each is a bracket-then-bisect search over steady steps (warm-up, then a measured
-window), then the found level is confirmed: it must pass CONFIRM_PASSES more runs in a row
-(near a cliff one pass is luck), each failure dropping it 15 %, at most CONFIRM_TRIES runs.
+window). The answer is HEADROOM (85 %) of the highest level the search passed (the knee),
+confirmed: it must pass CONFIRM_PASSES runs in a row (near a cliff one pass is luck), each
+failure dropping it 15 %, at most CONFIRM_TRIES runs. Baseline forms' steps are longer.
 In full runs a failing search step is run again and counts as failing only if it fails twice:
 on a shared host one disturbed step would otherwise send the bisection below the real level
 for good. Every step prints one progress line. Per-vCPU figures are multiplied by the
@@ -48,8 +49,16 @@ MAX_ERROR_RATE = 0.001
 # (warm-up s, measured s, relative precision of the bracket, most steps per search, whether a
 # failing step is run again)
 PLAN = {False: (2, 8, 0.15, 10, True), True: (1, 2, 0.35, 5, False)}
-# Confirming a found level: it must pass this many runs in a row (full, quick); a failure
-# drops it 15 %; at most this many runs.
+# A baseline form's quota (0.10-0.20 CPU) runs the service 10-20 ms of every 100 ms period,
+# so its latency varies more from step to step than an 8 s window averages away: full runs
+# give its steps this many times the warm-up and measured window.
+BASELINE_STEP_FACTOR = {False: 2, True: 1}
+# The answer is this share of the knee (the highest level the search passed). At the knee the
+# same load passes or fails by chance: runs that had passed failed at once when repeated, on
+# a few 503s in 70,000 requests. A level a user can plan with keeps headroom below it.
+HEADROOM = 0.85
+# Confirming the answer: it must pass this many runs in a row (full, quick); a failure drops
+# it 15 %; at most this many runs.
 CONFIRM_PASSES = {False: 2, True: 1}
 CONFIRM_TRIES = {False: 6, True: 2}
 CONFIRM_BACKOFF = 0.85
@@ -503,12 +512,20 @@ def report_step(label, n, s, note):
             num(s["core_others_pct"], "%.0f"), "pass" if s["passed"] else "FAIL", note))
 
 
+def rated(label, level):
+    """HEADROOM of `level`, rounded as a step level (whole users for the closed model)."""
+    level *= HEADROOM
+    if label.endswith("closed"):
+        return max(1, int(level))
+    return round(level, 1 if level < 10 else 0)
+
+
 def confirm(run, good, steps, passes, tries, label):
-    """Runs the found level `good` again until it passes `passes` runs in a row; each failure
-    drops the level 15 %; at most `tries` runs. Returns (the answer: the last of the passing
-    runs, else `good` unconfirmed; the nearest failing step above it among `steps` and the
-    confirmations, or None; the confirmations; whether the level was confirmed)."""
-    runs, level, streak = [], good["level"] if good else None, 0
+    """Runs HEADROOM of the knee `good` until it passes `passes` runs in a row; each failure
+    drops the level 15 % more; at most `tries` runs. Returns (the answer: the last of the
+    passing runs, else `good` unconfirmed; the nearest failing step above it among `steps`
+    and the confirmations, or None; the confirmations; whether the level was confirmed)."""
+    runs, level, streak = [], rated(label, good["level"]) if good else None, 0
     while good is not None and len(runs) < tries and streak < passes:
         s = run(level)
         runs.append(s)
@@ -642,6 +659,9 @@ def check_generator(runner):
 
 
 def measure_form(opts, gen, name, form, prof, plan):
+    if form == "baseline":
+        k = BASELINE_STEP_FACTOR[opts.quick]
+        plan = (plan[0] * k, plan[1] * k) + plan[2:]
     warm, secs, precision, max_steps, retry = plan
     profile_name = name + ("-baseline" if form == "baseline" else "")
     vcpu = int(prof["vcpu"])
@@ -667,6 +687,7 @@ def measure_form(opts, gen, name, form, prof, plan):
         passes, tries = CONFIRM_PASSES[opts.quick], CONFIRM_TRIES[opts.quick]
         o_good, o_bad, o_steps = search(lambda lv: runner.step("open", lv), 600 * quota,
                                         precision, max_steps, 2, 40000, label, retry)
+        o_knee = o_good
         o_good, o_bad, o_confirm, o_ok = confirm(lambda lv: runner.step("open", lv), o_good,
                                                  o_steps, passes, tries, label)
         think_s = opts.think_ms / 1000
@@ -675,6 +696,7 @@ def measure_form(opts, gen, name, form, prof, plan):
         c_label = "%s %s" % (profile_name, "closed")
         c_good, c_bad, c_steps = search(lambda lv: runner.step("closed", int(lv)), users_guess,
                                         precision, max_steps, 1, 20000, c_label, retry)
+        c_knee = c_good
         c_good, c_bad, c_confirm, c_ok = confirm(lambda lv: runner.step("closed", int(lv)),
                                                  c_good, c_steps, passes, tries, c_label)
         recheck = None
@@ -712,6 +734,10 @@ def measure_form(opts, gen, name, form, prof, plan):
         "burst_minutes": None,
         "oom_killed": oom,
         "steps": {"open": o_steps, "closed": c_steps},
+        # The highest levels the searches passed; max_rps and max_users are HEADROOM of them.
+        "knee_rps": round(o_knee["requests_per_sec"] * vcpu, 1) if o_knee else 0,
+        "knee_users": int(c_knee["level"]) * vcpu if c_knee else 0,
+        "step_s": {"warmup": warm, "measured": secs},
         # The found levels run again; "..._confirmed": a confirmation passed and is the answer.
         "confirm": {"open": o_confirm, "closed": c_confirm,
                     "open_confirmed": o_ok, "closed_confirmed": c_ok},
@@ -778,7 +804,9 @@ def main():
            "slo": {"percentile": opts.slo[0], "ms": opts.slo[1], "max_error_rate": MAX_ERROR_RATE},
            "mix": opts.mix, "think_s": opts.think_ms / 1000, "open_connections": opts.conns,
            "step": {"warmup_s": plan[0], "measured_s": plan[1], "precision": plan[2],
-                    "max_steps": plan[3], "failures_rerun": plan[4]},
+                    "max_steps": plan[3], "failures_rerun": plan[4],
+                    "baseline_factor": BASELINE_STEP_FACTOR[opts.quick]},
+           "headroom": HEADROOM,
            "cpu_model": "service pinned to core 0 with one vCPU's quota of the instance (burst: "
                         "1.00 CPU; -baseline: the baseline share of one vCPU); generator pinned "
                         "to core 1; max_rps and max_users = per-vCPU figures x vCPUs (linear "

@@ -15,7 +15,7 @@ import sys
 from capacity import LIMITS
 
 FORM_KEYS = ("max_rps", "max_users", "slo", "p50", "p95", "p99", "binding_limit", "evidence",
-             "burst_minutes", "steps")
+             "burst_minutes", "steps", "knee_rps", "knee_users")
 
 def check(results, instances):
     bad = []
@@ -48,6 +48,10 @@ def check(results, instances):
                 bad.append("%s: max_rps %s, max_users %s (nothing met the SLO)"
                            % (where, f["max_rps"], f["max_users"]))
                 continue
+            # The answer is headroom below the knee (or the knee itself when unconfirmed).
+            if f["max_rps"] > 1.05 * f["knee_rps"] or f["max_users"] > f["knee_users"]:
+                bad.append("%s: answer %s req/s, %s users above the knee %s, %s" % (
+                    where, f["max_rps"], f["max_users"], f["knee_rps"], f["knee_users"]))
             if not f["p50"] <= f["p95"] <= f["p99"]:
                 bad.append("%s: percentiles out of order %s %s %s" % (where, f["p50"], f["p95"],
                                                                       f["p99"]))

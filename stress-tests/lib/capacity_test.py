@@ -55,13 +55,22 @@ class Search(unittest.TestCase):
         self.assertFalse(bad["passed"])
         self.assertEqual(bad["retried"]["p95_ms"], 900)
 
-    def test_confirmation_needs_passes_in_a_row_and_backs_off_on_a_failure(self):
+    def test_confirmation_runs_below_the_knee_needs_passes_in_a_row_and_backs_off(self):
+        # The knee is 1000: confirmations start at HEADROOM of it, and the disturbed first
+        # run drops the level 15 % more.
         run = Scripted(1000, disturbed={1})
         answer, _, runs, ok = capacity.confirm(run, {"level": 1000, "passed": True}, [], 2, 6,
                                                "t open")
         self.assertTrue(ok)
-        self.assertEqual([r["level"] for r in runs], [1000, 850, 850])
-        self.assertEqual(answer["level"], 850)
+        self.assertEqual([r["level"] for r in runs], [850, 722, 722])
+        self.assertEqual(answer["level"], 722)
+
+    def test_the_closed_model_is_rated_in_whole_users(self):
+        run = Scripted(100)
+        answer, _, runs, ok = capacity.confirm(run, {"level": 7, "passed": True}, [], 1, 2,
+                                               "t closed")
+        self.assertTrue(ok)
+        self.assertEqual(answer["level"], 5)
 
 
 class Verdict(unittest.TestCase):

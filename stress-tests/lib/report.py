@@ -455,12 +455,13 @@ def load_capacity(results_dir):
 
 def capacity_curve(inst, slo_ms, slo_key):
     """Latency (the SLO's percentile) against the open-model load of both forms, whole-
-    instance req/s on x; the SLO as a dashed line, each form's knee (its max_rps) marked."""
+    instance req/s on x; the SLO as a dashed line, each form's knee (the highest level its
+    search passed; the answer, max_rps, is HEADROOM of it) marked."""
     series = []
     for j, (form, f) in enumerate(sorted(inst["forms"].items())):
         pts = [(s["level"] * f["vcpu"], s.get(slo_key + "_ms")) for s in f["steps"]["open"]
                if isinstance(s.get(slo_key + "_ms"), (int, float))]
-        series.append((form, pts, f["max_rps"], COLORS[j % len(COLORS)]))
+        series.append((form, pts, f.get("knee_rps", f["max_rps"]), COLORS[j % len(COLORS)]))
     xs = [x for _, pts, _, _ in series for x, _ in pts]
     if not xs:
         return empty_chart("%s: latency vs load" % inst["instance"], "no steps")
