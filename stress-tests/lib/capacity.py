@@ -520,14 +520,21 @@ def rated(label, level):
     return round(level, 1 if level < 10 else 0)
 
 
-def confirm(run, good, steps, passes, tries, label):
+def confirm(run, good, steps, passes, tries, label, retry=False):
     """Runs HEADROOM of the knee `good` until it passes `passes` runs in a row; each failure
-    drops the level 15 % more; at most `tries` runs. Returns (the answer: the last of the
+    drops the level 15 % more; at most `tries` runs. With `retry` a failing run is run once
+    more and the second run stands, as in search(). Returns (the answer: the last of the
     passing runs, else `good` unconfirmed; the nearest failing step above it among `steps`
     and the confirmations, or None; the confirmations; whether the level was confirmed)."""
     runs, level, streak = [], rated(label, good["level"]) if good else None, 0
     while good is not None and len(runs) < tries and streak < passes:
         s = run(level)
+        if retry and not s["passed"]:
+            say("%s confirm %d: %s -> p95 %s ms, errors %.3f%%, 503 %d: FAIL (running it "
+                "again)" % (label, len(runs) + 1, fmt_level(label, level), num(s["p95_ms"]),
+                            100 * s["error_rate"], s["status_503"]))
+            first, s = s, run(level)
+            s["retried"] = {k: first[k] for k in ("p95_ms", "error_rate", "status_503")}
         runs.append(s)
         say("%s confirm %d: %s -> p95 %s ms, errors %.3f%%, 503 %d: %s" % (
             label, len(runs), fmt_level(label, level), num(s["p95_ms"]), 100 * s["error_rate"],
@@ -689,7 +696,7 @@ def measure_form(opts, gen, name, form, prof, plan):
                                         precision, max_steps, 2, 40000, label, retry)
         o_knee = o_good
         o_good, o_bad, o_confirm, o_ok = confirm(lambda lv: runner.step("open", lv), o_good,
-                                                 o_steps, passes, tries, label)
+                                                 o_steps, passes, tries, label, retry)
         think_s = opts.think_ms / 1000
         users_guess = max(2, (o_good or {"requests_per_sec": 20 * quota})["requests_per_sec"]
                           * (think_s + 0.005))
@@ -698,7 +705,7 @@ def measure_form(opts, gen, name, form, prof, plan):
                                         precision, max_steps, 1, 20000, c_label, retry)
         c_knee = c_good
         c_good, c_bad, c_confirm, c_ok = confirm(lambda lv: runner.step("closed", int(lv)),
-                                                 c_good, c_steps, passes, tries, c_label)
+                                                 c_good, c_steps, passes, tries, c_label, retry)
         recheck = None
         if opts.recheck and o_good:
             # The found level twice more, and 1.5 times it twice: the first must pass, the

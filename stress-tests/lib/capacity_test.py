@@ -65,6 +65,17 @@ class Search(unittest.TestCase):
         self.assertEqual([r["level"] for r in runs], [850, 722, 722])
         self.assertEqual(answer["level"], 722)
 
+    def test_a_confirmation_that_fails_once_is_run_again_before_the_level_drops(self):
+        # A host blip at the first run must not drop the answer 15 %: with retry the
+        # second run at the same level stands (full runs), as for search steps.
+        run = Scripted(1000, disturbed={1})
+        answer, _, runs, ok = capacity.confirm(run, {"level": 1000, "passed": True}, [], 2, 6,
+                                               "t open", retry=True)
+        self.assertTrue(ok)
+        self.assertEqual(run.calls, [850, 850, 850])
+        self.assertEqual(answer["level"], 850)
+        self.assertEqual(runs[0]["retried"]["p95_ms"], 900)
+
     def test_the_closed_model_is_rated_in_whole_users(self):
         run = Scripted(100)
         answer, _, runs, ok = capacity.confirm(run, {"level": 7, "passed": True}, [], 1, 2,
