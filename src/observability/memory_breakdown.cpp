@@ -104,7 +104,7 @@ std::optional<uint64_t> NetnsTcpBufferBytes() {
 }  // namespace
 
 SmapsParts ReadSmapsParts(std::string_view smaps) {
-  enum class Kind { kOther, kStack, kLibraryBss, kLibraryFile };
+  enum class Kind { kOther, kStack, kLibraryBss, kLibraryFile, kHeap };
   SmapsParts parts;
   uint64_t prev_end = 0;
   bool prev_guard = false;  // the previous mapping was anonymous and inaccessible
@@ -131,6 +131,8 @@ SmapsParts ReadSmapsParts(std::string_view smaps) {
         kind = Kind::kLibraryBss;  // the loader maps .bss past the file's last page
       } else if (inode != "0" && !path.empty()) {
         kind = Kind::kLibraryFile;
+      } else if (anonymous || path == "[heap]") {
+        kind = Kind::kHeap;
       } else {
         kind = Kind::kOther;
       }
@@ -155,6 +157,9 @@ SmapsParts ReadSmapsParts(std::string_view smaps) {
         // counted in RssAnon, not in RssFile.
         parts.library_data += kb("Anonymous:");
         break;
+      case Kind::kHeap:
+        parts.heap_mappings += kb("Rss:");
+        break;
       case Kind::kOther:
         break;
     }
@@ -175,17 +180,25 @@ MemoryBreakdown ReadMemoryBreakdown(const MachineLimits& limits,
     auto add = [&b](const char* name, uint64_t v) {
       b.process.push_back({name, static_cast<int64_t>(v)});
     };
+    const SmapsParts smaps = ReadSmapsParts(ReadText("/proc/self/smaps"));
     if (jemalloc) {
+      // An extent's pages count as allocated or dirty from its allocation, touched or not
+      // (a buffer reserved but half filled): the kernel's resident total of the heap
+      // mappings bounds the four figures, which keep their proportions.
+      const uint64_t counted = jemalloc->active + jemalloc->dirty;
+      const double scale =
+          counted > smaps.heap_mappings ? static_cast<double>(smaps.heap_mappings) / counted : 1.0;
+      b.heap_not_resident = counted - std::min(counted, smaps.heap_mappings);
+      auto resident = [scale](uint64_t v) { return static_cast<uint64_t>(v * scale); };
       const uint64_t sqlite = std::min(sqlite_bytes.value_or(0), jemalloc->allocated);
-      add("heap_allocated", jemalloc->allocated - sqlite);
-      if (sqlite_bytes) add("sqlite", sqlite);
-      add("heap_fragmentation", jemalloc->active - jemalloc->allocated);
+      add("heap_allocated", resident(jemalloc->allocated - sqlite));
+      if (sqlite_bytes) add("sqlite", resident(sqlite));
+      add("heap_fragmentation", resident(jemalloc->active - jemalloc->allocated));
       // Neither resident - active nor stats.metadata: both count the allocator's reserved
       // metadata pages whether touched or not (measured: ~3 MB over RSS at start), so its
       // resident metadata is left to `other`.
-      add("heap_dirty", jemalloc->dirty);
+      add("heap_dirty", resident(jemalloc->dirty));
     }
-    const SmapsParts smaps = ReadSmapsParts(ReadText("/proc/self/smaps"));
     add("thread_stacks", smaps.thread_stacks);
     add("library_data", smaps.library_data);
     add("mapped_files", *file + shmem.value_or(0));
@@ -208,6 +221,7 @@ nlohmann::json BreakdownJson(const MemoryBreakdown& b) {
   };
   return {{"rss_bytes", or_null(b.rss_bytes)},
           {"process", parts(b.process)},
+          {"heap_not_resident_bytes", or_null(b.heap_not_resident)},
           {"cgroup_usage_bytes", or_null(b.cgroup_usage_bytes)},
           {"cgroup", parts(b.cgroup)},
           {"tcp_socket_buffers_netns_bytes", or_null(b.tcp_socket_buffers_netns)}};
@@ -224,6 +238,11 @@ void WritePrometheus(const MemoryBreakdown& b, PrometheusText& out) {
          b.process);
   family("fsvc_cgroup_memory_breakdown_bytes",
          "The cgroup's memory usage by part (other: what no part explains).", b.cgroup);
+  if (b.heap_not_resident) {
+    out.Family("fsvc_memory_heap_not_resident_bytes", T::kGauge,
+               "Heap bytes jemalloc counts whose pages are not resident (never touched).");
+    out.Sample(static_cast<double>(*b.heap_not_resident));
+  }
   if (b.tcp_socket_buffers_netns) {
     out.Family("fsvc_netns_tcp_socket_buffer_bytes", T::kGauge,
                "Kernel memory in TCP socket buffers of the whole network namespace.");

@@ -9,11 +9,14 @@
 // the threads' stacks), library_data (the binary's and libraries' written pages: relocations,
 // .data, .bss), and mapped_files (RssFile + RssShmem: the binary, libraries, mapped files), then
 // `other`, the remainder (anonymous memory none of these explain, the allocator's resident metadata
-// among it; signed, as the parts come from different sources). Parts the build or platform cannot
-// give (no jemalloc) are absent and fall into `other`. `cgroup` splits the cgroup's usage into
-// anon, page_cache, kernel and socket_buffers where its memory.stat (v2) or kmem files (v1) show
-// them, then other. tcp_socket_buffers_netns is the kernel's TCP buffer memory of the whole network
-// namespace
+// among it; signed, as the parts come from different sources). jemalloc counts an extent's pages
+// whether they were touched or not; when its four heap figures sum to more than the heap
+// mappings hold resident (SmapsParts::heap_mappings), they are scaled down in proportion to that
+// resident total, and what they counted beyond it is heap_not_resident, outside the parts.
+// Parts the build or platform cannot give (no jemalloc) are absent and fall into `other`. `cgroup`
+// splits the cgroup's usage into anon, page_cache, kernel and socket_buffers where its memory.stat
+// (v2) or kmem files (v1) show them, then other. tcp_socket_buffers_netns is the kernel's TCP
+// buffer memory of the whole network namespace
 // (/proc/net/sockstat), for when the cgroup does not account sockets. Never fails.
 #pragma once
 
@@ -38,6 +41,8 @@ struct MemoryPart {
 struct MemoryBreakdown {
   std::optional<uint64_t> rss_bytes;
   std::vector<MemoryPart> process;  // sums to rss_bytes
+  // Heap bytes jemalloc counts whose pages are not resident (allocated, never touched).
+  std::optional<uint64_t> heap_not_resident;
   std::optional<uint64_t> cgroup_usage_bytes;
   std::vector<MemoryPart> cgroup;  // sums to cgroup_usage_bytes
   std::optional<uint64_t> tcp_socket_buffers_netns;
@@ -47,7 +52,7 @@ MemoryBreakdown ReadMemoryBreakdown(const MachineLimits& limits,
                                     const std::optional<JemallocStats>& jemalloc,
                                     std::optional<uint64_t> sqlite_bytes);
 
-// What a /proc/PID/smaps text says of two parts no allocator counts.
+// What a /proc/PID/smaps text says of the parts no allocator counts, and of the heap's residency.
 struct SmapsParts {
   // Resident bytes of "[stack]" and of each read-write anonymous mapping that starts where
   // an inaccessible anonymous one ends (the guard page glibc puts below every thread stack).
@@ -56,6 +61,9 @@ struct SmapsParts {
   // of their file mappings (relocations, .data), and the resident pages of the read-write
   // anonymous mapping that starts where one of theirs ends (.bss).
   uint64_t library_data = 0;
+  // Resident bytes of every other anonymous mapping and of "[heap]": where the allocator's
+  // extents and metadata live (and any other anonymous mmap, of which the service has none).
+  uint64_t heap_mappings = 0;
 };
 SmapsParts ReadSmapsParts(std::string_view smaps);
 

@@ -15,7 +15,7 @@
 namespace fsvc {
 namespace {
 
-TEST(MemoryStatsTest, ThreadStacksAndLibraryDataFromSmaps) {
+TEST(MemoryStatsTest, ThreadStacksLibraryDataAndHeapMappingsFromSmaps) {
   const std::string smaps =
       "55d0a000-55d0b000 r-xp 00000000 fe:00 123 /usr/bin/file-service\n"
       "Rss:                   4 kB\n"
@@ -40,6 +40,7 @@ TEST(MemoryStatsTest, ThreadStacksAndLibraryDataFromSmaps) {
   const SmapsParts parts = ReadSmapsParts(smaps);
   EXPECT_EQ(parts.thread_stacks, (24u + 132u) * 1024);
   EXPECT_EQ(parts.library_data, (8u + 12u) * 1024);
+  EXPECT_EQ(parts.heap_mappings, (256u + 1024u) * 1024);  // [heap] and the unguarded mapping
   EXPECT_EQ(ReadSmapsParts("").thread_stacks, 0u);
   EXPECT_EQ(ReadSmapsParts("").library_data, 0u);
 }
