@@ -204,6 +204,8 @@ nlohmann::json CapacityDoc() {
         {"vcpu", 2},
         {"max_rps", rps * 2},
         {"max_users", 40},
+        {"knee_rps", rps * 2},
+        {"knee_users", 40},
         {"slo", "p95 <= 200 ms"},
         {"p50", 10.0},
         {"p95", 150.0},
