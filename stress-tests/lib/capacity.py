@@ -470,13 +470,11 @@ def search(run, guess, precision, max_steps, floor, cap, label, retry=False):
         level = max(floor, min(cap, round(level, 1 if level < 10 else 0)))
         if any(s["level"] == level for s in steps):
             return next(s for s in steps if s["level"] == level)
-        s = run(level)
-        report_step(label, len(steps) + 1, s, " (failed once: running it again)"
-                    if retry and not s["passed"] else "")
-        if retry and not s["passed"]:
-            first, s = s, run(level)
-            s["retried"] = {k: first[k] for k in ("p95_ms", "error_rate", "status_503")}
-            report_step(label, len(steps) + 1, s, " (the second run)")
+        s = run_again_on_failure(
+            run, level, retry,
+            lambda first: report_step(label, len(steps) + 1, first,
+                                      " (failed once: running it again)"))
+        report_step(label, len(steps) + 1, s, " (the second run)" if "retried" in s else "")
         steps.append(s)
         return s
 
@@ -501,6 +499,17 @@ def search(run, guess, precision, max_steps, floor, cap, label, retry=False):
                 break
             level = (good["level"] + bad["level"]) / 2
     return good, bad, sorted(steps, key=lambda s: s["level"])
+
+
+def run_again_on_failure(run, level, retry, on_first_failure):
+    """run(level); with `retry` a failing run is reported by on_first_failure and run once
+    more, and the second run stands, keeping the first one's figures in its `retried`."""
+    s = run(level)
+    if retry and not s["passed"]:
+        on_first_failure(s)
+        first, s = s, run(level)
+        s["retried"] = {k: first[k] for k in ("p95_ms", "error_rate", "status_503")}
+    return s
 
 
 def report_step(label, n, s, note):
@@ -528,13 +537,13 @@ def confirm(run, good, steps, passes, tries, label, retry=False):
     and the confirmations, or None; the confirmations; whether the level was confirmed)."""
     runs, level, streak = [], rated(label, good["level"]) if good else None, 0
     while good is not None and len(runs) < tries and streak < passes:
-        s = run(level)
-        if retry and not s["passed"]:
-            say("%s confirm %d: %s -> p95 %s ms, errors %.3f%%, 503 %d: FAIL (running it "
-                "again)" % (label, len(runs) + 1, fmt_level(label, level), num(s["p95_ms"]),
-                            100 * s["error_rate"], s["status_503"]))
-            first, s = s, run(level)
-            s["retried"] = {k: first[k] for k in ("p95_ms", "error_rate", "status_503")}
+        s = run_again_on_failure(
+            run, level, retry,
+            lambda first: say("%s confirm %d: %s -> p95 %s ms, errors %.3f%%, 503 %d: FAIL "
+                              "(running it again)" % (
+                                  label, len(runs) + 1, fmt_level(label, level),
+                                  num(first["p95_ms"]), 100 * first["error_rate"],
+                                  first["status_503"])))
         runs.append(s)
         say("%s confirm %d: %s -> p95 %s ms, errors %.3f%%, 503 %d: %s" % (
             label, len(runs), fmt_level(label, level), num(s["p95_ms"]), 100 * s["error_rate"],
