@@ -1,10 +1,7 @@
 #include "api/client_digest.h"
 
 #include <openssl/evp.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <memory>
 
 #include "util/base64.h"
@@ -65,24 +62,18 @@ struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
-Result<std::string> Md5Of(const BlobHandle& blob) {
+Result<std::string> Md5Of(const FileContent& content) {
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1) {
     return Error{Errc::kInternal, "MD5 is not available"};
   }
-  std::string buf(1 << 16, '\0');
-  for (uint64_t offset = 0; offset < blob.size;) {
-    // Never past the blob: a segment goes on with other blobs' bytes.
-    const ssize_t n =
-        ::pread(blob.fd.get(), buf.data(), std::min<uint64_t>(buf.size(), blob.size - offset),
-                static_cast<off_t>(blob.offset + offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return Error{Errc::kInternal, std::string("reading the upload back: ") +
-                                        (n < 0 ? std::strerror(errno) : "short file")};
-    }
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
-    offset += static_cast<uint64_t>(n);
+  if (auto st = content.Read(0, content.size(),
+                             [&](std::string_view bytes) {
+                               EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size());
+                               return OkStatus();
+                             });
+      !st) {
+    return Error{st.error().code, "reading the upload back: " + st.error().message};
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -120,18 +111,17 @@ Result<std::vector<ExpectedDigest>> ExpectedDigestsFrom(const HeaderList& header
   return out;
 }
 
-Status VerifyDigests(const std::vector<ExpectedDigest>& expected, const PendingBlob& blob,
-                     const FileStore& store) {
+Status VerifyDigests(const std::vector<ExpectedDigest>& expected, const SealedUpload& upload) {
   std::optional<std::string> md5;
   for (const ExpectedDigest& e : expected) {
     std::string actual;
     if (e.algorithm == ExpectedDigest::Algorithm::kSha256) {
-      actual = HexToBytes(blob.digest().sha256_hex);
+      actual = HexToBytes(upload.sha256_hex());
     } else {
       if (!md5) {
-        auto handle = store.OpenSealed(blob);
-        if (!handle) return handle.error();
-        auto sum = Md5Of(*handle);
+        auto content = upload.Open();
+        if (!content) return content.error();
+        auto sum = Md5Of(**content);
         if (!sum) return sum.error();
         md5 = std::move(*sum);
       }
@@ -139,7 +129,7 @@ Status VerifyDigests(const std::vector<ExpectedDigest>& expected, const PendingB
     }
     if (actual != e.bytes) {
       return Error{Errc::kDigestMismatch, e.header + " says " + Base64Encode(e.bytes) +
-                                              " but the " + std::to_string(blob.digest().size) +
+                                              " but the " + std::to_string(upload.size()) +
                                               " bytes that arrived hash to " +
                                               Base64Encode(actual) + "; nothing was stored"};
     }

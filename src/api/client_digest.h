@@ -18,7 +18,7 @@
 
 #include "http/message.h"
 #include "http/route_table.h"
-#include "storage/file_store.h"
+#include "storage/storage.h"
 #include "util/error.h"
 
 namespace fsvc {
@@ -32,9 +32,8 @@ struct ExpectedDigest {
 
 Result<std::vector<ExpectedDigest>> ExpectedDigestsFrom(const HeaderList& headers);
 
-// kDigestMismatch unless every expected digest matches the sealed blob.
-Status VerifyDigests(const std::vector<ExpectedDigest>& expected, const PendingBlob& blob,
-                     const FileStore& store);
+// kDigestMismatch unless every expected digest matches the sealed upload.
+Status VerifyDigests(const std::vector<ExpectedDigest>& expected, const SealedUpload& upload);
 
 // "sha-256=:<base64>:" for a stored file's hex SHA-256: the Repr-Digest and
 // Content-Digest of downloads and uploads.

@@ -43,7 +43,7 @@ bool InlineSafe(std::string_view content_type) {
 
 void ServeFile(const Request& req, Response& res, OpenFile file) {
   const FileInfo& info = file.info;
-  const uint64_t size = file.blob->size;
+  const uint64_t size = file.content->size();
   const std::string etag = info.ETag();
   res.SetHeader("ETag", etag);
   res.SetHeader("Last-Modified", HttpDate(info.modified_ms));
@@ -98,9 +98,14 @@ void ServeFile(const Request& req, Response& res, OpenFile file) {
     res.SetBody("", info.content_type);
     return;
   }
-  const int fd = file.blob->fd.get();
-  const uint64_t at = file.blob->offset + offset;
-  res.SetFileBody({std::move(file.blob), fd, at, length}, info.content_type);
+  if (const auto local = file.content->local_range()) {
+    return res.SetFileBody({std::move(file.content), local->fd, local->offset + offset, length},
+                           info.content_type);
+  }
+  res.SetStreamBody(
+      {length, [content = std::move(file.content), offset,
+                length](const BodySink& sink) { return content->Read(offset, length, sink); }},
+      info.content_type);
 }
 
 }  // namespace fsvc

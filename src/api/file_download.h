@@ -9,7 +9,7 @@
 #pragma once
 
 #include "http/message.h"
-#include "storage/file_store.h"
+#include "storage/storage.h"
 
 namespace fsvc {
 

@@ -28,7 +28,7 @@ std::string ContentTypeFor(std::string_view declared, std::string_view name) {
   return std::string(declared);
 }
 
-void SendCommitted(Response& res, const FileStore::Committed& c) {
+void SendCommitted(Response& res, const Storage::Committed& c) {
   res.SetHeader("ETag", c.info.ETag());
   res.SetHeader("Repr-Digest", DigestFieldValue(c.info.sha256));
   // A stored name may hold '?', '#', '%' or spaces: the header carries a URI.
@@ -49,7 +49,7 @@ struct StagedForm {
   StagedUpload upload;
   std::string folder;
 };
-Result<StagedForm> ReadUploadForm(const Request& req, FileStore& store, const Config& config) {
+Result<StagedForm> ReadUploadForm(const Request& req, Storage& store, const Config& config) {
   if (!req.IsMultipartForm()) {
     return Error{Errc::kInvalidArgument, "expected a multipart/form-data body"};
   }
@@ -68,29 +68,29 @@ Result<StagedForm> ReadUploadForm(const Request& req, FileStore& store, const Co
 
 // A file part that arrived whole and matches the checksums its headers
 // carry.
-Status CheckPart(const StagedFile& f, const FileStore& store) {
+Status CheckPart(const StagedFile& f) {
   if (f.error) return *f.error;
   auto expected = ExpectedDigestsFrom(f.headers);
   if (!expected) return expected.error();
-  return VerifyDigests(*expected, *f.blob, store);
+  return VerifyDigests(*expected, *f.sealed);
 }
 
 // Every file of an all-or-nothing upload, named; the first failed part or
 // bad name fails them all, before anything is committed.
-Result<std::vector<FileStore::Staged>> NameAll(StagedForm& form, const FileStore& store) {
-  std::vector<FileStore::Staged> named;
+Result<std::vector<Storage::Staged>> NameAll(StagedForm& form) {
+  std::vector<Storage::Staged> named;
   named.reserve(form.upload.files.size());
   for (StagedFile& f : form.upload.files) {
-    if (auto st = CheckPart(f, store); !st) return st.error();
+    if (auto st = CheckPart(f); !st) return st.error();
     auto path = NormalizeFilePath(JoinPath(form.folder, f.filename));
     if (!path) return path.error();
     std::string type = ContentTypeFor(f.content_type, *path);
-    named.push_back({std::move(*f.blob), std::move(*path), std::move(type)});
+    named.push_back({std::move(f.sealed), std::move(*path), std::move(type)});
   }
   return named;
 }
 
-void PutFile(const Request& req, Response& res, FileStore& store, const Config& config) {
+void PutFile(const Request& req, Response& res, Storage& store, const Config& config) {
   auto path = NormalizeFilePath(req.captures[0]);
   if (!path) return SendErrorAndClose(res, path.error());
   if (req.IsMultipartForm()) {
@@ -98,7 +98,7 @@ void PutFile(const Request& req, Response& res, FileStore& store, const Config& 
         res, {Errc::kInvalidArgument, "PUT takes the raw file body; use POST /upload for forms"});
   }
   const Preconditions pre = Preconditions::From(req);
-  const WriteGuard guard = pre.Guard();
+  const FileGuard guard = pre.Guard();
   if (guard) {
     // Refused before the body is read when it already fails; the commit
     // asks again, since another writer may change the file meanwhile.
@@ -110,29 +110,29 @@ void PutFile(const Request& req, Response& res, FileStore& store, const Config& 
   }
   auto expected = ExpectedDigestsFrom(req.headers);
   if (!expected) return SendErrorAndClose(res, expected.error());
-  auto blob = StageRawBody(req, store, config.max_upload_bytes);
-  if (!blob) return SendErrorAndClose(res, blob.error());
-  if (auto st = VerifyDigests(*expected, *blob, store); !st) return SendError(res, st.error());
-  auto done = store.Commit(std::move(*blob), *path,
-                           ContentTypeFor(req.Header("Content-Type"), *path), guard);
+  auto sealed = StageRawBody(req, store, config.max_upload_bytes);
+  if (!sealed) return SendErrorAndClose(res, sealed.error());
+  if (auto st = VerifyDigests(*expected, **sealed); !st) return SendError(res, st.error());
+  auto done = store.Commit(
+      {std::move(*sealed), *path, ContentTypeFor(req.Header("Content-Type"), *path)}, guard);
   if (!done) return SendError(res, done.error());
   SendCommitted(res, *done);
 }
 
-void Upload(const Request& req, Response& res, FileStore& store, const Config& config) {
+void Upload(const Request& req, Response& res, Storage& store, const Config& config) {
   auto form = ReadUploadForm(req, store, config);
   if (!form) return SendErrorAndClose(res, form.error());
-  auto named = NameAll(*form, store);
+  auto named = NameAll(*form);
   if (!named) return SendError(res, named.error());
   // One transaction: every file of the form is stored, or none is.
   auto done = store.CommitAll(std::move(*named));
   if (!done) return SendError(res, done.error());
   nlohmann::json files = nlohmann::json::array();
-  for (const FileStore::Committed& c : *done) files.push_back(FileJson(c.info));
+  for (const Storage::Committed& c : *done) files.push_back(FileJson(c.info));
   SendJson(res, 201, {{"files", files}});
 }
 
-void BatchUpload(const Request& req, Response& res, FileStore& store, const Config& config) {
+void BatchUpload(const Request& req, Response& res, Storage& store, const Config& config) {
   auto form = ReadUploadForm(req, store, config);
   if (!form) return SendErrorAndClose(res, form.error());
   StagedUpload& staged = form->upload;
@@ -142,11 +142,11 @@ void BatchUpload(const Request& req, Response& res, FileStore& store, const Conf
   for (StagedFile& f : staged.files) {
     nlohmann::json item = {{"name", f.filename}};
     auto path = NormalizeFilePath(JoinPath(folder, f.filename));
-    const Status part = CheckPart(f, store);
-    Result<FileStore::Committed> done =
-        !part   ? Result<FileStore::Committed>(part.error())
-        : !path ? Result<FileStore::Committed>(path.error())
-                : store.Commit(std::move(*f.blob), *path, ContentTypeFor(f.content_type, *path));
+    const Status part = CheckPart(f);
+    Result<Storage::Committed> done =
+        !part   ? Result<Storage::Committed>(part.error())
+        : !path ? Result<Storage::Committed>(path.error())
+                : store.Commit({std::move(f.sealed), *path, ContentTypeFor(f.content_type, *path)});
     if (done) {
       ++succeeded;
       item["status"] = done->created ? 201 : 200;
@@ -162,7 +162,7 @@ void BatchUpload(const Request& req, Response& res, FileStore& store, const Conf
            {{"results", results}, {"succeeded", succeeded}, {"failed", failed}});
 }
 
-void DeletePath(const Request& req, Response& res, FileStore& store,
+void DeletePath(const Request& req, Response& res, Storage& store,
                 const Result<std::string>& path) {
   if (!path) return SendError(res, path.error());
   if (auto st = store.Delete(*path, Preconditions::From(req).Guard()); !st) {
@@ -178,7 +178,7 @@ std::vector<HeaderParam> Concat(std::vector<HeaderParam> a, const std::vector<He
 
 }  // namespace
 
-void RegisterFileRoutes(HttpServer& server, FileStore& store, const Config& config) {
+void RegisterFileRoutes(HttpServer& server, Storage& store, const Config& config) {
   RouteTable& r = server.routes();
   r.Add({.method = "PUT",
          .pattern = "/files/{path...}",

@@ -8,10 +8,10 @@
 
 #include "config/config.h"
 #include "http/server.h"
-#include "storage/file_store.h"
+#include "storage/storage.h"
 
 namespace fsvc {
 
-void RegisterFileRoutes(HttpServer& server, FileStore& store, const Config& config);
+void RegisterFileRoutes(HttpServer& server, Storage& store, const Config& config);
 
 }  // namespace fsvc

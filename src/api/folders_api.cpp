@@ -34,7 +34,7 @@ std::vector<QueryParam> PageQuery() {
 
 }  // namespace
 
-void RegisterFolderRoutes(HttpServer& server, FileStore& store, const Config& config) {
+void RegisterFolderRoutes(HttpServer& server, Storage& store, const Config& config) {
   RouteTable& r = server.routes();
   r.Add({.method = "GET",
          .pattern = "/list",

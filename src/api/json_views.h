@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "storage/file_store.h"
+#include "storage/storage.h"
 #include "util/time_text.h"
 
 namespace fsvc {

@@ -10,6 +10,7 @@
 #include "observability/memory_stats.h"
 #include "observability/prometheus_text.h"
 #include "observability/request_phases.h"
+#include "storage/file_store.h"
 #include "storage/sqlite_memory.h"
 
 namespace fsvc {

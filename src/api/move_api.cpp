@@ -41,7 +41,7 @@ Result<MoveRequest> ParseMoveRequest(const std::string& body) {
 
 }  // namespace
 
-void RegisterMoveRoutes(HttpServer& server, FileStore& store) {
+void RegisterMoveRoutes(HttpServer& server, Storage& store) {
   server.routes().Add(
       {.method = "POST",
        .pattern = "/move",

@@ -6,10 +6,10 @@
 #pragma once
 
 #include "http/server.h"
-#include "storage/file_store.h"
+#include "storage/storage.h"
 
 namespace fsvc {
 
-void RegisterMoveRoutes(HttpServer& server, FileStore& store);
+void RegisterMoveRoutes(HttpServer& server, Storage& store);
 
 }  // namespace fsvc

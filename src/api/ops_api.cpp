@@ -22,7 +22,7 @@ nlohmann::json LimitsJson(const MachineLimits& l) {
 
 }  // namespace
 
-void RegisterOpsRoutes(HttpServer& server, FileStore& store, const Config& config) {
+void RegisterOpsRoutes(HttpServer& server, Storage& store, const Config& config) {
   const auto started = std::chrono::steady_clock::now();
   RouteTable& r = server.routes();
   // The body is built once: /ping is the hottest route in every load test.
@@ -41,17 +41,18 @@ void RegisterOpsRoutes(HttpServer& server, FileStore& store, const Config& confi
          .body = BodyMode::kNone,
          .summary = "Readiness: database and data folder checked, limits, uptime",
          .handler = [&server, &store, &config, started](const Request&, Response& res) {
-           const Status database = store.CheckDatabase();
-           const Status data_dir = store.CheckDataDir();
-           const bool ready = database.ok() && data_dir.ok();
+           bool ready = true;
+           nlohmann::json checks = nlohmann::json::object();
+           for (const auto& [part, status] : store.CheckReady()) {
+             ready = ready && status.ok();
+             checks[part] = status ? "ok" : status.error().message;
+           }
            const double uptime =
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
            nlohmann::json body = {{"status", ready ? "ok" : "unavailable"},
                                   {"version", FSVC_VERSION},
                                   {"uptime_seconds", uptime},
-                                  {"checks",
-                                   {{"database", database ? "ok" : database.error().message},
-                                    {"data_dir", data_dir ? "ok" : data_dir.error().message}}},
+                                  {"checks", std::move(checks)},
                                   {"threads", config.threads},
                                   {"limits", LimitsJson(config.limits)},
                                   {"sizing", SizingJson(config)},

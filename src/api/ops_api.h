@@ -7,10 +7,10 @@
 
 #include "config/config.h"
 #include "http/server.h"
-#include "storage/file_store.h"
+#include "storage/storage.h"
 
 namespace fsvc {
 
-void RegisterOpsRoutes(HttpServer& server, FileStore& store, const Config& config);
+void RegisterOpsRoutes(HttpServer& server, Storage& store, const Config& config);
 
 }  // namespace fsvc

@@ -103,13 +103,9 @@ Status Preconditions::CheckWrite(const FileInfo* current) const {
                        : std::string("precondition failed: there is no file at that path")};
 }
 
-WriteGuard Preconditions::Guard() const {
+FileGuard Preconditions::Guard() const {
   if (!if_match_ && !if_none_match_ && !if_unmodified_since_) return nullptr;
-  return [p = *this](const FileRecord* row) -> Status {
-    if (!row) return p.CheckWrite(nullptr);
-    const FileInfo current = ToFileInfo(*row);
-    return p.CheckWrite(&current);
-  };
+  return [p = *this](const FileInfo* current) { return p.CheckWrite(current); };
 }
 
 }  // namespace fsvc

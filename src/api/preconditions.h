@@ -21,7 +21,7 @@
 
 #include "http/message.h"
 #include "http/route_table.h"
-#include "storage/file_store.h"
+#include "storage/storage.h"
 
 namespace fsvc {
 
@@ -53,7 +53,7 @@ class Preconditions {
   // proceed.
   Status CheckWrite(const FileInfo* current) const;
   // CheckWrite as a storage guard; null when there is nothing to check.
-  WriteGuard Guard() const;
+  FileGuard Guard() const;
 
  private:
   std::optional<std::string> if_match_;

@@ -11,17 +11,19 @@ constexpr size_t kMaxBoundaryBytes = 70;
 
 }  // namespace
 
-Result<PendingBlob> StageRawBody(const Request& req, FileStore& store, uint64_t max_bytes) {
+Result<std::unique_ptr<SealedUpload>> StageRawBody(const Request& req, Storage& store,
+                                                   uint64_t max_bytes) {
   // The declared size lets a disk without room for it refuse at once.
   auto writer = store.BeginUpload(max_bytes, req.body_length);
   if (!writer) return writer.error();
-  if (auto st = req.ReadBody([&](std::string_view chunk) { return writer->Write(chunk); }); !st) {
+  if (auto st = req.ReadBody([&](std::string_view chunk) { return (*writer)->Write(chunk); });
+      !st) {
     return st.error();
   }
   return store.Seal(std::move(*writer));
 }
 
-Result<StagedUpload> StageMultipart(const Request& req, FileStore& store,
+Result<StagedUpload> StageMultipart(const Request& req, Storage& store,
                                     const UploadLimits& limits) {
   const std::string boundary = req.MultipartBoundary();
   if (boundary.empty() || boundary.size() > kMaxBoundaryBytes) {
@@ -29,8 +31,8 @@ Result<StagedUpload> StageMultipart(const Request& req, FileStore& store,
                  "multipart/form-data needs a boundary of 1 to 70 characters"};
   }
   StagedUpload out;
-  std::optional<BlobWriter> writer;  // the file part being received
-  std::string* field = nullptr;      // the form field being received
+  std::unique_ptr<UploadWriter> writer;  // the file part being received
+  std::string* field = nullptr;          // the form field being received
   size_t field_count = 0;
   uint64_t field_bytes = 0;
 
@@ -39,11 +41,11 @@ Result<StagedUpload> StageMultipart(const Request& req, FileStore& store,
     field = nullptr;
     if (!writer) return OkStatus();
     StagedFile& f = out.files.back();
-    std::optional<BlobWriter> spent = std::exchange(writer, std::nullopt);
+    std::unique_ptr<UploadWriter> spent = std::move(writer);
     if (f.error) return OkStatus();
-    auto sealed = store.Seal(std::move(*spent));
+    auto sealed = store.Seal(std::move(spent));
     if (sealed) {
-      f.blob.emplace(std::move(*sealed));
+      f.sealed = std::move(*sealed);
     } else if (sealed.error().code == Errc::kPayloadTooLarge) {
       f.error = sealed.error();
     } else {
@@ -70,7 +72,7 @@ Result<StagedUpload> StageMultipart(const Request& req, FileStore& store,
         StagedFile{part.name, part.filename, part.content_type, part.headers, {}, {}});
     auto w = store.BeginUpload(limits.max_file_bytes);
     if (!w) return w.error();
-    writer.emplace(std::move(*w));
+    writer = std::move(*w);
     return OkStatus();
   };
 

@@ -14,23 +14,24 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "http/message.h"
-#include "storage/file_store.h"
+#include "storage/storage.h"
 #include "util/error.h"
 
 namespace fsvc {
 
 struct StagedFile {
-  std::string field;         // the form field name ("file")
-  std::string filename;      // as the client sent it, unvalidated
-  std::string content_type;  // as the client sent it, may be empty
-  HeaderList headers;        // the part's other headers (its checksums)
-  std::optional<PendingBlob> blob;
-  std::optional<Error> error;  // set when this part failed on its own
+  std::string field;                     // the form field name ("file")
+  std::string filename;                  // as the client sent it, unvalidated
+  std::string content_type;              // as the client sent it, may be empty
+  HeaderList headers;                    // the part's other headers (its checksums)
+  std::unique_ptr<SealedUpload> sealed;  // null when the part failed
+  std::optional<Error> error;            // set when this part failed on its own
 };
 
 struct StagedUpload {
@@ -46,13 +47,13 @@ struct UploadLimits {
 };
 
 // Reads the request's raw body into one staged blob.
-Result<PendingBlob> StageRawBody(const Request& req, FileStore& store, uint64_t max_bytes);
+Result<std::unique_ptr<SealedUpload>> StageRawBody(const Request& req, Storage& store,
+                                                   uint64_t max_bytes);
 
 // Reads the request's multipart/form-data body. Fails as a whole for a
 // missing boundary, a malformed body, more than max_files files, fields over
 // their bounds (kFormTooLarge), a body the connection could not deliver, or
 // a storage error that is not per-file.
-Result<StagedUpload> StageMultipart(const Request& req, FileStore& store,
-                                    const UploadLimits& limits);
+Result<StagedUpload> StageMultipart(const Request& req, Storage& store, const UploadLimits& limits);
 
 }  // namespace fsvc

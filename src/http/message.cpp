@@ -99,12 +99,27 @@ void Response::SetBody(std::string body, std::string content_type) {
   body_ = std::move(body);
   content_type_ = std::move(content_type);
   file_ = {};
+  stream_ = {};
 }
 
 void Response::SetFileBody(FileBody file, std::string content_type) {
   body_.clear();
   file_ = std::move(file);
+  stream_ = {};
   content_type_ = std::move(content_type);
+}
+
+void Response::SetStreamBody(StreamBody stream, std::string content_type) {
+  body_.clear();
+  file_ = {};
+  stream_ = std::move(stream);
+  content_type_ = std::move(content_type);
+}
+
+uint64_t Response::body_length() const {
+  if (file()) return file_.length;
+  if (stream()) return stream_.length;
+  return body_.size();
 }
 
 }  // namespace fsvc

@@ -94,6 +94,21 @@ class Response {
   void SetFileBody(FileBody file, std::string content_type);
   const FileBody* file() const { return file_.fd >= 0 ? &file_ : nullptr; }
 
+  // The body is `length` bytes that `produce` passes to the sink it is
+  // given, once the header block is out (bytes that are in no local file).
+  // Sending fewer or more, or an error from `produce`, cuts the connection:
+  // the client sees a body shorter than its Content-Length, never a
+  // different one.
+  struct StreamBody {
+    uint64_t length = 0;
+    std::function<Status(const BodySink& sink)> produce;
+  };
+  void SetStreamBody(StreamBody stream, std::string content_type);
+  const StreamBody* stream() const { return stream_.produce ? &stream_ : nullptr; }
+
+  // The body's length, whichever form it has.
+  uint64_t body_length() const;
+
   // The connection closes after this response (the body was not read).
   void CloseConnection() { close_ = true; }
   bool closes_connection() const { return close_; }
@@ -103,6 +118,7 @@ class Response {
   std::string body_;
   std::string content_type_;
   FileBody file_;
+  StreamBody stream_;
   bool close_ = false;
 };
 

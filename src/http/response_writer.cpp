@@ -90,9 +90,7 @@ std::string ResponseHead(const Response& res, bool close) {
     out.append("Content-Type: ").append(res.content_type()).append("\r\n");
   }
   if (HasBody(res.status)) {
-    const Response::FileBody* file = res.file();
-    const uint64_t length = file ? file->length : res.body().size();
-    out.append("Content-Length: ").append(std::to_string(length)).append("\r\n");
+    out.append("Content-Length: ").append(std::to_string(res.body_length())).append("\r\n");
   }
   out.append("X-Content-Type-Options: nosniff\r\n");
   out.append(close ? "Connection: close\r\n\r\n" : "\r\n");
@@ -105,6 +103,16 @@ bool WriteResponse(ConnectionStream& stream, const Response& res, bool head_requ
   if (head_request || !HasBody(res.status)) return true;
   if (const Response::FileBody* file = res.file()) {
     return stream.SendFile(file->fd, file->offset, file->length);
+  }
+  if (const Response::StreamBody* body = res.stream()) {
+    uint64_t sent = 0;
+    const Status produced = body->produce([&](std::string_view chunk) -> Status {
+      sent += chunk.size();
+      if (sent > body->length) return Error{Errc::kInternal, "stream body over its length"};
+      if (!stream.Write(chunk)) return Error{Errc::kUnavailable, "client gone"};
+      return OkStatus();
+    });
+    return produced.ok() && sent == body->length;
   }
   return stream.Write(res.body());
 }

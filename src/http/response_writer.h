@@ -1,5 +1,6 @@
 // Writes a Response on a connection: the status line and header block, then
-// the body (from memory, or from its file with sendfile(2)).
+// the body (from memory, from its file with sendfile(2), or as its producer
+// streams it).
 //
 // The server's only writer of responses, for answers the boundary gives
 // early and for what handlers return alike. Content-Length is always sent

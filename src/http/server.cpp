@@ -112,7 +112,7 @@ class HttpServer::Impl final : public RequestGate {
   }
   static uint64_t BodyBytes(const Response& res, bool head_request) {
     if (head_request) return 0;
-    return res.file() ? res.file()->length : res.body().size();
+    return res.body_length();
   }
 
   bool Serve(Connection& conn, ConnectionStream& stream, bool last) override {

@@ -18,7 +18,7 @@ std::chrono::seconds CacheLifetime(std::chrono::seconds ttl) {
 
 }  // namespace
 
-LinkService::LinkService(FileStore& store, LinkSigner signer, const UrlCacheConfig& cache,
+LinkService::LinkService(Storage& store, LinkSigner signer, const UrlCacheConfig& cache,
                          std::chrono::seconds ttl)
     : store_(store), signer_(std::move(signer)), cache_(cache), ttl_(ttl) {
   sweeper_ = std::thread([this] {

@@ -25,7 +25,7 @@
 
 #include "cache/url_cache.h"
 #include "links/link_signer.h"
-#include "storage/file_store.h"
+#include "storage/storage.h"
 
 namespace fsvc {
 
@@ -36,7 +36,7 @@ struct IssuedLink {
 
 class LinkService {
  public:
-  LinkService(FileStore& store, LinkSigner signer, const UrlCacheConfig& cache,
+  LinkService(Storage& store, LinkSigner signer, const UrlCacheConfig& cache,
               std::chrono::seconds ttl);
   ~LinkService();
   LinkService(const LinkService&) = delete;
@@ -56,7 +56,7 @@ class LinkService {
  private:
   std::string CacheKey(std::string_view path) const;
 
-  FileStore& store_;
+  Storage& store_;
   const LinkSigner signer_;
   UrlCache cache_;
   const std::chrono::seconds ttl_;

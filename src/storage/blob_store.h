@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/storage.h"
 #include "util/error.h"
 #include "util/unique_fd.h"
 
@@ -49,12 +50,6 @@ struct BlobStoreOptions {
   // Blobs smaller than this go to segments (at most SegmentStore::kMaxBlobBytes); 0: every
   // blob is a file (tests of the file path).
   uint64_t segment_blob_bytes = uint64_t{256} << 10;
-};
-
-struct DiskSpace {
-  uint64_t free_bytes = 0;     // available to this (unprivileged) process
-  uint64_t reserve_bytes = 0;  // the configured reserve
-  bool reserve_met() const { return free_bytes >= reserve_bytes; }
 };
 
 struct BlobDigest {

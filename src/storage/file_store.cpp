@@ -55,6 +55,83 @@ Result<UniqueFd> LockDataDir(const std::string& root) {
   return fd;
 }
 
+// The local backend's upload, sealed upload and content: a BlobWriter, a
+// PendingBlob and a BlobHandle behind the Storage interface.
+class LocalUpload final : public UploadWriter {
+ public:
+  explicit LocalUpload(BlobWriter writer) : writer_(std::move(writer)) {}
+  Status Write(std::string_view data) override { return writer_.Write(data); }
+  uint64_t size() const override { return writer_.size(); }
+  BlobWriter& writer() { return writer_; }
+
+ private:
+  BlobWriter writer_;
+};
+
+class LocalContent final : public FileContent {
+ public:
+  explicit LocalContent(BlobHandle blob) : blob_(std::move(blob)) {}
+  uint64_t size() const override { return blob_.size; }
+  std::optional<LocalRange> local_range() const override {
+    return LocalRange{blob_.fd.get(), blob_.offset};
+  }
+  Status Read(uint64_t offset, uint64_t length, const ByteSink& sink) const override {
+    if (offset > blob_.size || length > blob_.size - offset) {
+      return Error{Errc::kInternal, "read past the end of a stored file"};
+    }
+    std::string buf(std::min<uint64_t>(length, uint64_t{1} << 16), '\0');
+    for (uint64_t done = 0; done < length;) {
+      // Never past the blob: a segment goes on with other blobs' bytes.
+      const ssize_t n =
+          ::pread(blob_.fd.get(), buf.data(), std::min<uint64_t>(buf.size(), length - done),
+                  static_cast<off_t>(blob_.offset + offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return Error{Errc::kInternal, std::string("reading a stored file: ") +
+                                          (n < 0 ? std::strerror(errno) : "short file")};
+      }
+      if (auto st = sink({buf.data(), static_cast<size_t>(n)}); !st) return st;
+      done += static_cast<uint64_t>(n);
+    }
+    return OkStatus();
+  }
+
+ private:
+  BlobHandle blob_;
+};
+
+class LocalSealed final : public SealedUpload {
+ public:
+  LocalSealed(PendingBlob blob, const BlobStore& blobs) : blob_(std::move(blob)), blobs_(blobs) {}
+  uint64_t size() const override { return blob_.digest().size; }
+  const std::string& sha256_hex() const override { return blob_.digest().sha256_hex; }
+  Result<std::shared_ptr<const FileContent>> Open() const override {
+    auto handle = blobs_.OpenBlob(blob_.id());
+    if (!handle) return handle.error();
+    return std::shared_ptr<const FileContent>(std::make_shared<LocalContent>(std::move(*handle)));
+  }
+  PendingBlob& blob() { return blob_; }
+
+ private:
+  PendingBlob blob_;
+  const BlobStore& blobs_;
+};
+
+// Uploads reach a backend only from its own BeginUpload/Seal.
+template <class Local, class Base>
+Local& Ours(Base& upload) {
+  return dynamic_cast<Local&>(upload);
+}
+
+WriteGuard RowGuard(const FileGuard& guard) {
+  if (!guard) return nullptr;
+  return [guard](const FileRecord* row) -> Status {
+    if (!row) return guard(nullptr);
+    const FileInfo current = ToFileInfo(*row);
+    return guard(&current);
+  };
+}
+
 Error RecoveryError(const Error& e) {
   return Error{e.code == Errc::kNotFound ? Errc::kInternal : e.code,
                "start-up recovery aborted, nothing was deleted: " + e.message};
@@ -190,18 +267,33 @@ Result<T> FileStore::WithSpareOnFull(Op op) {
   return result;
 }
 
-Result<FileStore::Committed> FileStore::Commit(PendingBlob blob, const std::string& path,
-                                               const std::string& content_type,
-                                               const WriteGuard& guard) {
+Result<std::unique_ptr<UploadWriter>> FileStore::BeginUpload(uint64_t max_bytes,
+                                                             uint64_t declared_size) {
+  auto writer = blobs_->NewWriter(max_bytes, declared_size);
+  if (!writer) return writer.error();
+  return std::unique_ptr<UploadWriter>(std::make_unique<LocalUpload>(std::move(*writer)));
+}
+
+Result<std::unique_ptr<SealedUpload>> FileStore::Seal(std::unique_ptr<UploadWriter> upload) {
+  auto blob = blobs_->Publish(std::move(Ours<LocalUpload>(*upload).writer()));
+  if (!blob) return blob.error();
+  return std::unique_ptr<SealedUpload>(std::make_unique<LocalSealed>(std::move(*blob), *blobs_));
+}
+
+Result<Storage::Committed> FileStore::Commit(Staged staged, const FileGuard& guard) {
   std::vector<Staged> one;
-  one.push_back(Staged{std::move(blob), path, content_type});
-  auto done = CommitAll(std::move(one), guard);
+  one.push_back(std::move(staged));
+  auto done = CommitGuarded(std::move(one), guard);
   if (!done) return done.error();
   return std::move(done->front());
 }
 
-Result<std::vector<FileStore::Committed>> FileStore::CommitAll(std::vector<Staged> staged,
-                                                               const WriteGuard& guard) {
+Result<std::vector<Storage::Committed>> FileStore::CommitAll(std::vector<Staged> staged) {
+  return CommitGuarded(std::move(staged), nullptr);
+}
+
+Result<std::vector<Storage::Committed>> FileStore::CommitGuarded(std::vector<Staged> staged,
+                                                                 const FileGuard& guard) {
   std::unordered_set<std::string_view> seen;
   for (const auto& s : staged) {
     if (!seen.insert(s.path).second) {
@@ -212,21 +304,22 @@ Result<std::vector<FileStore::Committed>> FileStore::CommitAll(std::vector<Stage
   records.reserve(staged.size());
   const int64_t now = NowMillis();
   for (const auto& s : staged) {
+    const PendingBlob& blob = Ours<LocalSealed>(*s.upload).blob();
     FileRecord rec;
     rec.path = s.path;
-    rec.blob_id = s.blob.id();
-    rec.size = s.blob.digest().size;
-    rec.sha256 = s.blob.digest().sha256_hex;
+    rec.blob_id = blob.id();
+    rec.size = blob.digest().size;
+    rec.sha256 = blob.digest().sha256_hex;
     rec.content_type = s.content_type;
     rec.created_ms = rec.modified_ms = now;
     records.push_back(std::move(rec));
   }
-  auto put = commits_.Commit(PutBatch{std::move(records), guard});
+  auto put = commits_.Commit(PutBatch{std::move(records), RowGuard(guard)});
   if (!put) return put.error();  // the pending blobs remove themselves
   std::vector<Committed> out;
   out.reserve(put->size());
   for (size_t i = 0; i < put->size(); ++i) {
-    staged[i].blob.Keep();
+    Ours<LocalSealed>(*staged[i].upload).blob().Keep();
     PutResult& r = (*put)[i];
     if (r.replaced_blob) {
       blobs_->Remove(*r.replaced_blob);
@@ -266,7 +359,7 @@ Result<OpenFile> FileStore::OpenRecord(const std::function<Result<FileRecord>()>
       if (!again || again->blob_id != rec->blob_id) continue;
     }
     if (blob) {
-      return OpenFile{ToFileInfo(*rec), std::make_shared<const BlobHandle>(std::move(*blob))};
+      return OpenFile{ToFileInfo(*rec), std::make_shared<const LocalContent>(std::move(*blob))};
     }
     if (blob.error().code != Errc::kNotFound) return blob.error();
   }
@@ -283,8 +376,9 @@ Result<FileInfo> FileStore::Stat(const std::string& path) {
   return ToFileInfo(*rec);
 }
 
-Status FileStore::Delete(const std::string& path, const WriteGuard& guard) {
-  auto blob = WithSpareOnFull<std::string>([&] { return meta_->DeleteFile(path, guard); });
+Status FileStore::Delete(const std::string& path, const FileGuard& guard) {
+  const WriteGuard row_guard = RowGuard(guard);
+  auto blob = WithSpareOnFull<std::string>([&] { return meta_->DeleteFile(path, row_guard); });
   if (!blob) return blob.error();
   blobs_->Remove(*blob);
   blobs_->EnsureSpare();
@@ -314,7 +408,7 @@ Result<size_t> FileStore::DeleteFolder(const std::string& path) {
   return blobs->size();
 }
 
-Result<MoveResult> FileStore::Move(const std::string& from, const std::string& to, bool replace) {
+Result<MoveOutcome> FileStore::Move(const std::string& from, const std::string& to, bool replace) {
   auto moved = WithSpareOnFull<MoveResult>([&] { return meta_->Move(from, to, replace); });
   if (!moved) return moved.error();
   for (const auto& id : moved->replaced_blobs) blobs_->Remove(id);
@@ -325,7 +419,7 @@ Result<MoveResult> FileStore::Move(const std::string& from, const std::string& t
   NotifyChanged(to);
   // Whatever was below a replaced folder is gone too.
   if (moved->folder || moved->replaced) NotifyChanged(to + "/");
-  return moved;
+  return MoveOutcome{moved->folder, moved->files, moved->replaced};
 }
 
 Result<FileList> FileStore::List(const std::string& folder, const std::string& cursor, int limit) {
@@ -359,11 +453,14 @@ Result<FolderList> FileStore::ListFolders(const std::string& folder, const std::
   return out;
 }
 
-Status FileStore::CheckDatabase() {
-  return meta_->Ping();
+std::vector<std::pair<std::string, Status>> FileStore::CheckReady() {
+  return {{"database", meta_->Ping()}, {"data_dir", blobs_->CheckWritable()}};
 }
-Status FileStore::CheckDataDir() {
-  return blobs_->CheckWritable();
+
+std::optional<DiskSpace> FileStore::Space() const {
+  auto space = blobs_->Space();
+  if (!space) return std::nullopt;
+  return *space;
 }
 
 void FileStore::AddChangeListener(std::function<void(std::string_view)> listener) {

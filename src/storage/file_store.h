@@ -1,4 +1,5 @@
-// The storage facade the API handlers use: files and folders by path.
+// The local storage backend (storage/storage.h): files and folders by path
+// in SQLite and a data folder.
 //
 // It owns the blob store and the metadata store and keeps them consistent:
 //   upload:    bytes -> temp file -> rename (blob) -> sync -> row committed
@@ -30,46 +31,20 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/blob_store.h"
 #include "storage/commit_group.h"
 #include "storage/metadata_store.h"
+#include "storage/storage.h"
 #include "util/error.h"
 
 namespace fsvc {
-
-struct FileInfo {
-  int64_t id = 0;
-  std::string path;
-  uint64_t size = 0;
-  std::string sha256;
-  std::string content_type;
-  int64_t created_ms = 0;
-  int64_t modified_ms = 0;
-
-  // Strong validator: the content hash, quoted as RFC 9110 wants.
-  std::string ETag() const { return "\"" + sha256 + "\""; }
-};
-
-// A file opened for reading: its metadata and a descriptor of the exact
-// content the metadata describes (an overwrite cannot change it under us).
-struct OpenFile {
-  FileInfo info;
-  std::shared_ptr<const BlobHandle> blob;
-};
-
-struct FileList {
-  std::vector<FileInfo> files;
-  std::string next_cursor;  // empty when this is the last page
-};
-
-struct FolderList {
-  std::vector<std::string> folders;  // full paths
-  std::string next_cursor;
-};
 
 struct StoreStats {
   size_t removed_temp_files = 0;
@@ -78,7 +53,7 @@ struct StoreStats {
   size_t reclaimed_segment_ranges = 0;  // segment bytes no row named, given back
 };
 
-class FileStore {
+class FileStore final : public Storage {
  public:
   struct Options {
     std::string data_dir;
@@ -102,85 +77,51 @@ class FileStore {
   FileStore(UniqueFd lock, std::unique_ptr<BlobStore> blobs, std::unique_ptr<MetadataStore> meta);
   // Removes every temp file left in tmp/ (uploads cut off at shutdown): the
   // lock makes them ours alone. Then releases the lock.
-  ~FileStore();
+  ~FileStore() override;
   FileStore(const FileStore&) = delete;
   FileStore& operator=(const FileStore&) = delete;
 
-  // An upload in three steps: write the bytes, Seal them (durable, but named
-  // by no path yet), Commit them under a path. A batch seals every part
-  // before it commits any; whatever is not committed vanishes.
-  // kInsufficientStorage when free space minus `declared_size` (the
-  // Content-Length, 0 if unknown) is below the reserve; the writer re-checks
-  // every BlobStore::kSpaceCheckInterval bytes.
-  Result<BlobWriter> BeginUpload(uint64_t max_bytes, uint64_t declared_size = 0) {
-    return blobs_->NewWriter(max_bytes, declared_size);
-  }
-  Result<PendingBlob> Seal(BlobWriter upload) { return blobs_->Publish(std::move(upload)); }
-  // The bytes of a sealed upload, before its commit: a client's checksum
-  // other than SHA-256 is verified against them.
-  Result<BlobHandle> OpenSealed(const PendingBlob& blob) const {
-    return blobs_->OpenBlob(blob.id());
-  }
-  struct Committed {
-    FileInfo info;
-    bool created = false;  // false: an existing file was replaced
-  };
-  // `path` must be normalised already. `guard` (see WriteGuard) decides,
-  // inside the commit, whether the file there may be replaced.
-  Result<Committed> Commit(PendingBlob blob, const std::string& path,
-                           const std::string& content_type, const WriteGuard& guard = nullptr);
-
-  struct Staged {
-    PendingBlob blob;
-    std::string path;  // normalised
-    std::string content_type;
-  };
-  // All or nothing: every entry is committed in one SQLite transaction, or
-  // none is and every staged blob is removed (no blob without its row, no
-  // row of the batch visible). Results are in input order. Two entries
-  // naming the same path are refused up front with kInvalidArgument (which
-  // content should win is the client's mistake, not ours to guess); a path
-  // that conflicts with a folder, or with another entry (a file "a" and a
-  // file "a/b"), is kConflict for the whole batch. An empty batch commits
-  // nothing and returns no results.
-  // `guard`, when set, is asked about every entry's current row.
-  Result<std::vector<Committed>> CommitAll(std::vector<Staged> staged,
-                                           const WriteGuard& guard = nullptr);
+  // A batch seals every part before it commits any. BeginUpload is
+  // kInsufficientStorage when free space minus `declared_size` is below the
+  // reserve; the writer re-checks every BlobStore::kSpaceCheckInterval bytes.
+  // A sealed upload is durable once committed (its commit group syncs it).
+  Result<std::unique_ptr<UploadWriter>> BeginUpload(uint64_t max_bytes,
+                                                    uint64_t declared_size = 0) override;
+  Result<std::unique_ptr<SealedUpload>> Seal(std::unique_ptr<UploadWriter> upload) override;
+  // Uploads that commit together share the sync and the SQLite transaction.
+  Result<Committed> Commit(Staged staged, const FileGuard& guard = nullptr) override;
+  Result<std::vector<Committed>> CommitAll(std::vector<Staged> staged) override;
   // How many groups the commits so far travelled in.
   CommitGroup::Stats commit_stats() const { return commits_.stats(); }
 
-  Result<OpenFile> OpenPath(const std::string& path);
-  Result<FileInfo> Stat(const std::string& path);
-  // `guard`, when set, decides inside the delete's transaction.
-  Status Delete(const std::string& path, const WriteGuard& guard = nullptr);
+  Result<OpenFile> OpenPath(const std::string& path) override;
+  Result<FileInfo> Stat(const std::string& path) override;
+  Status Delete(const std::string& path, const FileGuard& guard = nullptr) override;
 
-  Result<bool> CreateFolder(const std::string& path);
-  // Returns the number of files removed with the folder.
-  Result<size_t> DeleteFolder(const std::string& path);
-  // Renames a file or a folder (see MetadataStore::Move): one transaction,
-  // no byte copied; replaced content is removed once the rename committed.
-  // Signed links to the old paths stop working: they sign the path.
-  Result<MoveResult> Move(const std::string& from, const std::string& to, bool replace);
-  Result<FileList> List(const std::string& folder, const std::string& cursor, int limit);
-  Result<FolderList> ListFolders(const std::string& folder, const std::string& cursor, int limit);
+  // A new folder is refused below the disk reserve; an existing one is not.
+  Result<bool> CreateFolder(const std::string& path) override;
+  Result<size_t> DeleteFolder(const std::string& path) override;
+  // One transaction (see MetadataStore::Move), no byte copied; replaced
+  // content is removed once the rename committed.
+  Result<MoveOutcome> Move(const std::string& from, const std::string& to, bool replace) override;
+  Result<FileList> List(const std::string& folder, const std::string& cursor, int limit) override;
+  Result<FolderList> ListFolders(const std::string& folder, const std::string& cursor,
+                                 int limit) override;
 
-  // Readiness probes: the database answers; the data folder takes writes.
-  // Neither writes anything (health is polled).
-  Status CheckDatabase();
-  // Writable for us and not on a read-only mount. A disk below the reserve
-  // is still ready (reads and deletes work); see Space() for that.
-  Status CheckDataDir();
-  // Free bytes on the data folder's filesystem and whether the reserve is
-  // met, from statvfs only.
-  Result<DiskSpace> Space() const { return blobs_->Space(); }
+  // "database": SQLite answers; "data_dir": writable for us and not on a
+  // read-only mount. A disk below the reserve is still ready (reads and
+  // deletes work); Space() says so.
+  std::vector<std::pair<std::string, Status>> CheckReady() override;
+  // From statvfs only.
+  std::optional<DiskSpace> Space() const override;
   const StoreStats& recovery() const { return recovery_; }
   const std::string& data_dir() const { return blobs_->root(); }
 
-  // Called with a path after its content changed or it was deleted.
-  void AddChangeListener(std::function<void(std::string_view path)> listener);
+  void AddChangeListener(std::function<void(std::string_view path)> listener) override;
 
  private:
   Status Recover();
+  Result<std::vector<Committed>> CommitGuarded(std::vector<Staged> staged, const FileGuard& guard);
   // Makes the group's blobs durable, then commits their rows together.
   void FlushGroup(std::span<CommitGroup::Entry* const> group);
   // Runs `op`; if it hit a full disk, gives back the spare file and runs it

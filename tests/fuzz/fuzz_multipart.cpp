@@ -115,8 +115,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (staged) {
       if (staged->files.size() > 3 || staged->fields.size() > 4) std::abort();
       for (const fsvc::StagedFile& f : staged->files) {
-        if (f.blob.has_value() == f.error.has_value()) std::abort();
-        if (f.blob && f.blob->digest().size > 512) std::abort();
+        if ((f.sealed != nullptr) == f.error.has_value()) std::abort();
+        if (f.sealed && f.sealed->size() > 512) std::abort();
       }
     }
   }

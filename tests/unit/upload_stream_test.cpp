@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "common/storage_census.h"
+#include "storage/file_store.h"
 
 namespace fsvc {
 namespace {
@@ -69,8 +70,8 @@ TEST_F(UploadStreamTest, StagesFilesAndFieldsInAnyOrder) {
   ASSERT_TRUE(staged.ok()) << staged.error().message;
   ASSERT_EQ(staged->files.size(), 2u);
   EXPECT_EQ(staged->files[0].filename, "a.txt");
-  EXPECT_EQ(staged->files[0].blob->digest().size, 10000u);
-  EXPECT_EQ(staged->files[1].blob->digest().size, 3u);
+  EXPECT_EQ(staged->files[0].sealed->size(), 10000u);
+  EXPECT_EQ(staged->files[1].sealed->size(), 3u);
   EXPECT_EQ(staged->fields.find("path")->second, "docs/x");
   EXPECT_EQ(Blobs(), (testutil::StorageCensus{0, 12288 + 4096}));
   staged = Error{Errc::kInternal, "dropped"};  // never committed: the blobs go
@@ -85,8 +86,8 @@ TEST_F(UploadStreamTest, OversizedPartFailsAloneAndIsDrained) {
   ASSERT_EQ(staged->files.size(), 2u);
   ASSERT_TRUE(staged->files[0].error.has_value());
   EXPECT_EQ(staged->files[0].error->code, Errc::kPayloadTooLarge);
-  EXPECT_FALSE(staged->files[0].blob.has_value());
-  EXPECT_TRUE(staged->files[1].blob.has_value());
+  EXPECT_EQ(staged->files[0].sealed, nullptr);
+  EXPECT_NE(staged->files[1].sealed, nullptr);
 }
 
 TEST_F(UploadStreamTest, TooManyFilesAndTruncatedBodiesFailWhole) {
@@ -135,7 +136,7 @@ TEST_F(UploadStreamTest, RawBodyBecomesOneBlob) {
   auto blob =
       StageRawBody(WithBody(std::string(10000, 'r'), "application/octet-stream"), *store_, 1 << 20);
   ASSERT_TRUE(blob.ok()) << blob.error().message;
-  EXPECT_EQ(blob->digest().size, 10000u);
+  EXPECT_EQ((*blob)->size(), 10000u);
   auto big = StageRawBody(WithBody(std::string(10000, 'r'), ""), *store_, 5000);
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.error().code, Errc::kPayloadTooLarge);
