@@ -276,6 +276,34 @@ TEST_F(S3ClientTest, IfNoneMatch) {
   EXPECT_EQ(*ReadAll(*client_, "k"), "second");
 }
 
+TEST_F(S3ClientTest, CopyReplacesMetadataAndIfMatchPinsTheVersion) {
+  PutOptions original;
+  original.content_type = "text/plain";
+  original.metadata = {{"sha256", "old"}};
+  ASSERT_TRUE(client_->PutObject("src", "copied bytes", original).ok());
+  PutOptions replaced;
+  replaced.content_type = "application/x-test";
+  replaced.metadata = {{"sha256", "new"}, {"created-ms", "42"}};
+  auto etag = client_->CopyObject("src", "dir/dst key+", replaced);
+  ASSERT_TRUE(etag.ok()) << etag.error().message;
+  auto head = client_->HeadObject("dir/dst key+");
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  EXPECT_EQ(head->etag, *etag);
+  EXPECT_EQ(head->content_type, "application/x-test");
+  EXPECT_EQ(head->metadata, (Metadata{{"sha256", "new"}, {"created-ms", "42"}}));
+  EXPECT_EQ(*ReadAll(*client_, "dir/dst key+"), "copied bytes");
+  // If-Match: the version read is the version named, or nothing.
+  const ObjectSink discard{nullptr, [](std::string_view) { return OkStatus(); }};
+  EXPECT_TRUE(client_->GetObject("dir/dst key+", discard, std::nullopt, *etag).ok());
+  ASSERT_TRUE(client_->PutObject("dir/dst key+", "other bytes").ok());
+  auto stale = client_->GetObject("dir/dst key+", discard, std::nullopt, *etag);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, Errc::kPreconditionFailed) << stale.error().message;
+  auto missing = client_->CopyObject("nothing here", "x", replaced);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::kNotFound) << missing.error().message;
+}
+
 TEST_F(S3ClientTest, BadMetadataIsRefused) {
   PutOptions options;
   options.metadata = {{"x", "line\r\nx-injected: 1"}};
@@ -409,7 +437,7 @@ TEST_F(S3ClientTest, ListPagingAndDelimiter) {
   Put("p/deeper/z/w", "3");
   Put("q/z", "4");
 
-  auto first = client_->ListObjectsV2({"p/", "", "", 10});
+  auto first = client_->ListObjectsV2({"p/", "", "", 10, ""});
   ASSERT_TRUE(first.ok()) << first.error().message;
   ASSERT_EQ(first->objects.size(), 10u);
   EXPECT_EQ(first->objects[0].key, "p/deeper/z/w");
@@ -421,7 +449,7 @@ TEST_F(S3ClientTest, ListPagingAndDelimiter) {
 
   std::vector<std::string> prefixes;
   int pages = 0;
-  std::vector<std::string> all = ListAll({"p/", "", "", 10}, &prefixes, &pages);
+  std::vector<std::string> all = ListAll({"p/", "", "", 10, ""}, &prefixes, &pages);
   EXPECT_EQ(pages, 3);
   std::vector<std::string> expected = direct;
   expected.insert(expected.end(), {"p/sub/x", "p/sub/y", "p/deeper/z/w"});
@@ -429,16 +457,27 @@ TEST_F(S3ClientTest, ListPagingAndDelimiter) {
   EXPECT_EQ(all, expected);
   EXPECT_TRUE(prefixes.empty());
 
-  all = ListAll({"p/", "/", "", 10}, &prefixes, &pages);
+  all = ListAll({"p/", "/", "", 10, ""}, &prefixes, &pages);
   EXPECT_EQ(all, direct);
   EXPECT_EQ(prefixes, (std::vector<std::string>{"p/deeper/", "p/sub/"}));
   EXPECT_EQ(pages, 3);
 
   prefixes.clear();
-  all = ListAll({"", "/", "", 1000}, &prefixes, &pages);
+  all = ListAll({"", "/", "", 1000, ""}, &prefixes, &pages);
   EXPECT_TRUE(all.empty());
   EXPECT_EQ(prefixes, (std::vector<std::string>{"p/", "q/"}));
   EXPECT_EQ(pages, 1);
+
+  // StartAfter resumes behind a key, and behind a whole folder when it names
+  // one followed by '0' (the byte after '/').
+  auto after = client_->ListObjectsV2({"p/", "/", "", 1000, "p/k05"});
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  ASSERT_FALSE(after->objects.empty());
+  EXPECT_EQ(after->objects.front().key, "p/k06");
+  EXPECT_EQ(after->common_prefixes, (std::vector<std::string>{"p/sub/"}));
+  auto past_folder = client_->ListObjectsV2({"p/", "/", "", 1000, "p/deeper0"});
+  ASSERT_TRUE(past_folder.ok()) << past_folder.error().message;
+  EXPECT_EQ(past_folder->common_prefixes, (std::vector<std::string>{"p/sub/"}));
 }
 
 TEST_F(S3ClientTest, DeleteObjectsBatch) {

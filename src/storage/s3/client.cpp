@@ -553,8 +553,10 @@ Result<std::string> Client::PutObject(std::string_view key, std::string_view bod
 }
 
 Result<ObjectInfo> Client::GetObject(std::string_view key, const ObjectSink& sink,
-                                     const std::optional<ByteRange>& range) {
+                                     const std::optional<ByteRange>& range,
+                                     std::string_view if_match) {
   Request req{"GetObject", "GET", key, {}, {}, {}, true, &sink};
+  if (!if_match.empty()) req.headers.emplace_back("if-match", '"' + std::string(if_match) + '"');
   if (range) {
     req.headers.emplace_back("range", "bytes=" + std::to_string(range->first) + '-' +
                                           (range->last ? std::to_string(*range->last) : ""));
@@ -568,6 +570,25 @@ Result<ObjectInfo> Client::HeadObject(std::string_view key) {
   auto r = impl_->Perform({"HeadObject", "HEAD", key, {}, {}, {}});
   if (!r.ok()) return r.error();
   return InfoFromHeaders(impl_->What("HeadObject", key), *r);
+}
+
+Result<std::string> Client::CopyObject(std::string_view source_key, std::string_view key,
+                                       const PutOptions& options) {
+  const std::string what = impl_->What("CopyObject", key);
+  const std::string source = EncodePath("/" + impl_->config.bucket + "/" + std::string(source_key));
+  Request req{"CopyObject",
+              "PUT",
+              key,
+              {},
+              {{"x-amz-copy-source", source}, {"x-amz-metadata-directive", "REPLACE"}},
+              {}};
+  if (Status s = AddPutHeaders(options, req.headers); !s.ok()) return s.error();
+  pugi::xml_document doc;
+  // A copy can fail after its 200 has begun: the error is then the body.
+  if (Status s = impl_->PerformXml(req, "CopyObjectResult", doc); !s.ok()) return s.error();
+  std::string etag = Unquote(doc.child("CopyObjectResult").child_value("ETag"));
+  if (etag.empty()) return Error{Errc::kInternal, what + ": no ETag in the answer"};
+  return etag;
 }
 
 Status Client::DeleteObject(std::string_view key) {
@@ -627,6 +648,7 @@ Result<ListPage> Client::ListObjectsV2(const ListOptions& options) {
   AddIfSet(req.query, "prefix", options.prefix);
   AddIfSet(req.query, "delimiter", options.delimiter);
   AddIfSet(req.query, "continuation-token", options.continuation_token);
+  AddIfSet(req.query, "start-after", options.start_after);
   pugi::xml_document doc;
   if (Status s = impl_->PerformXml(req, "ListBucketResult", doc); !s.ok()) return s.error();
   const pugi::xml_node result = doc.child("ListBucketResult");

@@ -109,6 +109,7 @@ struct ListOptions {
   std::string delimiter;           // empty: no grouping
   std::string continuation_token;  // from the previous page's next_token
   int max_keys = 1000;             // S3 caps it at 1000
+  std::string start_after;         // keys after this one (ignored with a token)
 };
 
 struct ListPage {
@@ -171,10 +172,20 @@ class Client {
   // Streams the object (or `range` of it: 206, ObjectInfo::first/length say
   // which bytes) into `sink`; memory stays bounded by libcurl's buffer.
   // kRangeNotSatisfiable when `range` starts past the end.
+  // With `if_match` (an ETag without quotes), kPreconditionFailed unless
+  // the object is still that version.
   Result<ObjectInfo> GetObject(std::string_view key, const ObjectSink& sink,
-                               const std::optional<ByteRange>& range = std::nullopt);
+                               const std::optional<ByteRange>& range = std::nullopt,
+                               std::string_view if_match = {});
 
   Result<ObjectInfo> HeadObject(std::string_view key);
+
+  // A server-side copy of `source_key` (up to 5 GiB) to `key`, with the
+  // content type and metadata of `options` in place of the source's.
+  // if_none_match is sent, but RGW 16.2 ignores it on a copy. Returns the
+  // new object's ETag.
+  Result<std::string> CopyObject(std::string_view source_key, std::string_view key,
+                                 const PutOptions& options);
 
   // OK also when the key does not exist (S3 answers 204 either way).
   Status DeleteObject(std::string_view key);
