@@ -21,7 +21,8 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libcpp-httplib0.11 libsqlite3-0 libssl3 zlib1g libjemalloc2 libgoogle-perftools4 curl binutils \
+      libcpp-httplib0.11 libsqlite3-0 libssl3 zlib1g libjemalloc2 libgoogle-perftools4 \
+      libcurl4 libpugixml1v5 curl binutils \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /data --shell /usr/sbin/nologin fsvc \
  && mkdir -p /data \

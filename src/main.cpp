@@ -22,6 +22,7 @@
 #include "ratelimit/rate_check.h"
 #include "ratelimit/rate_limiter.h"
 #include "storage/file_store.h"
+#include "storage/s3/s3_storage.h"
 #include "util/log.h"
 
 using namespace fsvc;
@@ -52,35 +53,64 @@ int main(int argc, char** argv) {
           std::to_string(config.threads) + " threads; fd limit " +
           (fd_limit ? std::to_string(*fd_limit) : fd_limit.error().message));
 
-  auto store = FileStore::Open({.data_dir = config.data_dir,
-                                .read_connections = 4,
-                                .disk_reserve_bytes = config.disk_reserve_bytes,
-                                .sync = config.durable});
-  if (!store) {
-    LogError("cannot open storage in " + config.data_dir + ": " + store.error().message);
-    return 1;
-  }
-  const StoreStats& rec = (*store)->recovery();
-  if (rec.removed_temp_files + rec.removed_orphan_blobs + rec.removed_dangling_rows +
-          rec.reclaimed_segment_ranges >
-      0) {
-    LogWarn("recovered from an unclean stop: removed " + std::to_string(rec.removed_temp_files) +
-            " temp files, " + std::to_string(rec.removed_orphan_blobs) + " orphan blobs, " +
-            std::to_string(rec.reclaimed_segment_ranges) + " unnamed segment ranges, " +
-            std::to_string(rec.removed_dangling_rows) + " rows without content");
+  std::unique_ptr<Storage> store;
+  const FileStore* local = nullptr;
+  if (config.s3_storage) {
+    S3StorageOptions options;
+    options.s3.endpoint = config.s3_endpoint;
+    options.s3.bucket = config.s3_bucket;
+    options.s3.region = config.s3_region;
+    options.s3.access_key = config.s3_access_key;
+    options.s3.secret_key = config.s3_secret_key;
+    options.s3.path_style = config.s3_path_style;
+    options.part_bytes = config.s3_part_bytes;
+    options.stale_after = std::chrono::seconds(config.s3_stale_upload_sec);
+    auto opened = S3Storage::Open(options);
+    if (!opened) {
+      LogError("cannot open storage in S3 bucket " + config.s3_bucket + ": " +
+               opened.error().message);
+      return 1;
+    }
+    if (auto swept = (*opened)->SweepStale(); !swept) {
+      LogWarn("stale uploads not swept: " + swept.error().message);
+    } else if (*swept > 0) {
+      LogWarn("removed " + std::to_string(*swept) + " stale uploads a replica left behind");
+    }
+    store = std::move(*opened);
+  } else {
+    auto opened = FileStore::Open({.data_dir = config.data_dir,
+                                   .read_connections = 4,
+                                   .disk_reserve_bytes = config.disk_reserve_bytes,
+                                   .sync = config.durable});
+    if (!opened) {
+      LogError("cannot open storage in " + config.data_dir + ": " + opened.error().message);
+      return 1;
+    }
+    const StoreStats& rec = (*opened)->recovery();
+    if (rec.removed_temp_files + rec.removed_orphan_blobs + rec.removed_dangling_rows +
+            rec.reclaimed_segment_ranges >
+        0) {
+      LogWarn("recovered from an unclean stop: removed " + std::to_string(rec.removed_temp_files) +
+              " temp files, " + std::to_string(rec.removed_orphan_blobs) + " orphan blobs, " +
+              std::to_string(rec.reclaimed_segment_ranges) + " unnamed segment ranges, " +
+              std::to_string(rec.removed_dangling_rows) + " rows without content");
+    }
+    local = opened->get();
+    store = std::move(*opened);
   }
 
-  auto secret = LoadOrCreateSecret((*store)->data_dir(), config.link_secret);
+  // On s3 the configuration requires LINK_SECRET, so no file is made.
+  auto secret = LoadOrCreateSecret(config.data_dir, config.link_secret);
   auto signer = secret ? LinkSigner::Create(*secret) : Result<LinkSigner>(secret.error());
   if (!signer) {
     LogError("link secret: " + signer.error().message);
     return 1;
   }
-  LinkService links(**store, std::move(*signer),
+  LinkService links(*store, std::move(*signer),
                     {static_cast<size_t>(config.url_cache_max_entries),
                      static_cast<size_t>(config.url_cache_max_bytes), 16},
                     std::chrono::seconds(config.link_ttl_sec));
-  (*store)->AddChangeListener([&links](std::string_view path) { links.Invalidate(path); });
+  store->AddChangeListener([&links](std::string_view path) { links.Invalidate(path); });
 
   RateLimiterConfig limits_config;
   limits_config.buckets[static_cast<size_t>(RouteClass::kRead)] = {
@@ -92,7 +122,7 @@ int main(int argc, char** argv) {
 
   HttpServer server(config);
   RequestMetrics metrics;
-  RegisterMetricsRoutes(server, metrics, config, **store, links, limiter);
+  RegisterMetricsRoutes(server, metrics, config, local, links, limiter);
   auto access = MakeAccessCheck(config);
   if (!access) {
     LogError(access.error().message);
@@ -104,10 +134,10 @@ int main(int argc, char** argv) {
   } else {
     server.SetRateCheck(MakeRateCheck(limiter));
   }
-  RegisterOpsRoutes(server, **store, config);
-  RegisterFileRoutes(server, **store, config);
-  RegisterFolderRoutes(server, **store, config);
-  RegisterMoveRoutes(server, **store);
+  RegisterOpsRoutes(server, *store, config);
+  RegisterFileRoutes(server, *store, config);
+  RegisterFolderRoutes(server, *store, config);
+  RegisterMoveRoutes(server, *store);
   RegisterLinkRoutes(server, links, config);
   std::atomic<bool> stopping{false};  // ends a running CPU profile at shutdown
   RegisterDebugRoutes(server, config, stopping);

@@ -7,14 +7,18 @@
 namespace fsvc {
 
 nlohmann::json FileJson(const FileInfo& info) {
-  return {{"path", info.path},
-          {"name", BaseName(info.path)},
-          {"size", info.size},
-          {"sha256", info.sha256},
-          {"etag", info.ETag()},
-          {"content_type", info.content_type},
-          {"created_at", Rfc3339(info.created_ms)},
-          {"modified_at", Rfc3339(info.modified_ms)}};
+  nlohmann::json out = {{"path", info.path},
+                        {"name", BaseName(info.path)},
+                        {"size", info.size},
+                        {"created_at", Rfc3339(info.created_ms)},
+                        {"modified_at", Rfc3339(info.modified_ms)}};
+  // An s3 listing carries neither (docs/s3.md): absent, never empty.
+  if (!info.sha256.empty()) {
+    out["sha256"] = info.sha256;
+    out["etag"] = info.ETag();
+  }
+  if (!info.content_type.empty()) out["content_type"] = info.content_type;
+  return out;
 }
 
 std::string HttpDate(int64_t unix_ms) {

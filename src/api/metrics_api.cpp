@@ -143,7 +143,7 @@ std::string FormatMillis(Clock::duration d) {
 }  // namespace
 
 void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Config& config,
-                           const FileStore& store, const LinkService& links,
+                           const FileStore* local, const LinkService& links,
                            const RateLimiter& limiter) {
   RequestObserver observer;
   observer.on_start = [&metrics] {
@@ -211,8 +211,8 @@ void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Co
        .rate = RateClass::kExempt,
        .body = BodyMode::kNone,
        .summary = "Every figure in the Prometheus text format",
-       .handler = [&server, &metrics, &config, &store, &links, &limiter](const Request&,
-                                                                         Response& res) {
+       .handler = [&server, &metrics, &config, local, &links, &limiter](const Request&,
+                                                                        Response& res) {
          PrometheusText text;
          metrics.WritePrometheus(text);
          const MemoryStats memory = ReadMemoryStats(ReadCgroupMemory(config.limits));
@@ -222,7 +222,7 @@ void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Co
          WriteSizing(config, text);
          WriteServer(server.Stats(), text);
          WriteUrlCache(links.CacheStats(), text);
-         WriteCommits(store.commit_stats(), text);
+         if (local) WriteCommits(local->commit_stats(), text);
          if (!config.disable_rate_limiter) WriteRateLimiter(limiter.Stats(), text);
          if (!text.ok()) {
            return SendError(res, {Errc::kInternal, "metrics exposition refused a sample (a bug)"});

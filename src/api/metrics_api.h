@@ -31,8 +31,9 @@ class FileStore;
 nlohmann::json SizingJson(const Config& config);
 
 // Registers the counting observer and the routes. Every argument must outlive the server.
+// `local` is the local storage backend (its commit groups are counted), null on s3.
 void RegisterMetricsRoutes(HttpServer& server, RequestMetrics& metrics, const Config& config,
-                           const FileStore& store, const LinkService& links,
+                           const FileStore* local, const LinkService& links,
                            const RateLimiter& limiter);
 
 }  // namespace fsvc

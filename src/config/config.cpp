@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <functional>
 #include <sstream>
 
@@ -133,7 +134,28 @@ const std::vector<Option>& Options() {
   static const std::vector<Option> options = {
       Text("host", "HOST", "address to listen on", &Config::host),
       Int("port", "PORT", "TCP port (0 picks a free one)", &Config::port, 0, 65535),
+      Choice("storage", "STORAGE", "where files live: local (DATA_DIR) or s3 (S3_BUCKET)",
+             &Config::s3_storage, "s3", "local"),
       Text("data-dir", "DATA_DIR", "folder for blobs and the SQLite metadata", &Config::data_dir),
+      Text("s3-endpoint", "S3_ENDPOINT", "S3 endpoint, http(s)://host:port (STORAGE=s3)",
+           &Config::s3_endpoint),
+      Text("s3-bucket", "S3_BUCKET", "S3 bucket holding the files (STORAGE=s3)",
+           &Config::s3_bucket),
+      Text("s3-region", "S3_REGION", "S3 region the requests are signed for", &Config::s3_region),
+      Secret("s3-access-key", "S3_ACCESS_KEY", "S3 access key id", &Config::s3_access_key),
+      Secret("s3-secret-key", "S3_SECRET_KEY", "S3 secret access key", &Config::s3_secret_key),
+      Text("s3-access-key-file", "S3_ACCESS_KEY_FILE", "file holding the S3 access key id",
+           &Config::s3_access_key_file),
+      Text("s3-secret-key-file", "S3_SECRET_KEY_FILE", "file holding the S3 secret access key",
+           &Config::s3_secret_key_file),
+      Bool("s3-path-style", "S3_PATH_STYLE",
+           "address the bucket as endpoint/bucket (false: bucket.endpoint, needs DNS)",
+           &Config::s3_path_style),
+      Size("s3-part-bytes", "S3_PART_BYTES",
+           "upload part size, 5M..5G: memory per upload on the s3 backend", &Config::s3_part_bytes),
+      Int("s3-stale-upload-sec", "S3_STALE_UPLOAD_SEC",
+          "age at which a dead replica's unfinished upload is removed at start",
+          &Config::s3_stale_upload_sec, 1, 30 * 24 * 3600),
       Int("threads", "THREADS", "worker threads (default: from CPU quota and memory)",
           &Config::threads, 1, 65536),
       Int("listen-backlog", "LISTEN_BACKLOG", "listen(2) backlog", &Config::listen_backlog, 16,
@@ -311,6 +333,45 @@ std::vector<std::string> RedactArgs(std::vector<std::string> args) {
   return args;
 }
 
+// A key given as a file wins over none, and loses to nothing: giving both
+// is a mistake worth refusing. Trailing newlines (editors add one) go.
+Status ReadKeyFile(std::string_view flag, const std::string& file, std::string& key) {
+  if (file.empty()) return OkStatus();
+  if (!key.empty()) return Invalid(flag, file, "the key is also given directly");
+  std::ifstream in(file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) return Invalid(flag, file, "cannot be read");
+  key = text.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.empty()) return Invalid(flag, file, "is empty");
+  return OkStatus();
+}
+
+// STORAGE=s3 needs a bucket, an endpoint and both keys, and a LINK_SECRET:
+// replicas must sign links alike, and none has a data folder to keep one in.
+Status CheckS3(Config& c) {
+  if (auto st = ReadKeyFile("s3-access-key-file", c.s3_access_key_file, c.s3_access_key); !st) {
+    return st;
+  }
+  if (auto st = ReadKeyFile("s3-secret-key-file", c.s3_secret_key_file, c.s3_secret_key); !st) {
+    return st;
+  }
+  if (!c.s3_storage) return OkStatus();
+  for (const auto& [value, name] :
+       {std::pair{&c.s3_endpoint, "S3_ENDPOINT"}, std::pair{&c.s3_bucket, "S3_BUCKET"},
+        std::pair{&c.s3_access_key, "S3_ACCESS_KEY"}, std::pair{&c.s3_secret_key, "S3_SECRET_KEY"},
+        std::pair{&c.link_secret, "LINK_SECRET"}}) {
+    if (value->empty()) {
+      return Error{Errc::kInvalidArgument, std::string("STORAGE=s3 needs ") + name};
+    }
+  }
+  if (c.s3_part_bytes < (uint64_t{5} << 20) || c.s3_part_bytes > (uint64_t{5} << 30)) {
+    return Invalid("s3-part-bytes", std::to_string(c.s3_part_bytes), "must be 5M..5G");
+  }
+  return OkStatus();
+}
+
 Result<ParsedConfig> ParseConfig(const std::vector<std::string>& args,
                                  const std::map<std::string, std::string>& env,
                                  const MachineLimits& limits) {
@@ -361,6 +422,7 @@ Result<ParsedConfig> ParseConfig(const std::vector<std::string>& args,
     }
     if (auto s = it->set(c, value); !s) return s.error();
   }
+  if (auto st = CheckS3(c); !st) return st.error();
   if (c.default_page_size > c.max_page_size) c.default_page_size = c.max_page_size;
   DeriveConnectionLimits(c);
   // The link cache gets ~1.5 % of memory (16 MiB on a 1 GiB t3.micro); an

@@ -41,8 +41,21 @@ struct Config {
   int body_rate_window_sec = 10;
   int max_bodies_per_client = 16;  // request bodies in progress per client; 0 = off
 
-  // Storage.
+  // Storage: local (SQLite + DATA_DIR) or s3 (one bucket, shared by
+  // replicas; docs/s3.md).
+  bool s3_storage = false;
   std::string data_dir = "./data";
+  std::string s3_endpoint;  // "http(s)://host:port"
+  std::string s3_bucket;
+  std::string s3_region = "us-east-1";
+  std::string s3_access_key;  // or read from S3_ACCESS_KEY_FILE
+  std::string s3_secret_key;  // or read from S3_SECRET_KEY_FILE
+  std::string s3_access_key_file;
+  std::string s3_secret_key_file;
+  bool s3_path_style = true;
+  uint64_t s3_part_bytes = uint64_t{8} << 20;
+  // Uploads left this long by a replica that died are swept at start.
+  int s3_stale_upload_sec = 24 * 3600;
   uint64_t max_upload_bytes = uint64_t{5} << 30;
   int max_batch_files = 100;
   int max_page_size = 1000;

@@ -5,6 +5,9 @@
 namespace fsvc {
 namespace {
 
+// What a link's URL is: this prefix, then the token.
+constexpr std::string_view kLinkPrefix = "/d/";
+
 int64_t UnixNow() {
   return static_cast<int64_t>(std::time(nullptr));
 }
@@ -50,14 +53,26 @@ std::string LinkService::CacheKey(std::string_view path) const {
 Result<IssuedLink> LinkService::LinkFor(const std::string& path) {
   const std::string key = CacheKey(path);
   CachedLink hit;
-  if (cache_.Get(key, hit)) return IssuedLink{std::move(hit.url), hit.expires_at};
+  const bool cached = cache_.Get(key, hit);
+  if (cached && !store_.shared()) return IssuedLink{std::move(hit.url), hit.expires_at};
 
   auto info = store_.Stat(path);
-  if (!info) return info.error();
+  if (!info) {
+    if (cached) cache_.Erase(key);
+    return info.error();
+  }
+  // Another replica may have replaced or deleted the file: the cached link
+  // stands only while it names the content there now.
+  if (cached) {
+    auto claims = signer_.Verify(std::string_view(hit.url).substr(kLinkPrefix.size()), UnixNow());
+    if (claims && claims->sha256 == info->sha256) {
+      return IssuedLink{std::move(hit.url), hit.expires_at};
+    }
+  }
   const int64_t expires_at = UnixNow() + ttl_.count();
   auto token = signer_.Sign(info->path, info->sha256, expires_at);
   if (!token) return token.error();
-  IssuedLink link{"/d/" + *token, expires_at};
+  IssuedLink link{std::string(kLinkPrefix) + *token, expires_at};
   cache_.Put(key, link.url, expires_at, CacheLifetime(ttl_));
   return link;
 }

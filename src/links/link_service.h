@@ -9,7 +9,9 @@
 // kNotFound, never a different file. A background thread sweeps expired
 // cache entries a few at a time.
 //
-// Invalidation: a changed or deleted file's cache entry is erased. Deleting a
+// Invalidation: a changed or deleted file's cache entry is erased. A store
+// that other replicas change too (Storage::shared()) is asked on every hit
+// whether the cached link still names the file's content. Deleting a
 // folder advances a generation that is part of every cache key, which drops
 // all older entries in O(1); they age out of the LRU on their own.
 #pragma once

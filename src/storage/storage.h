@@ -3,7 +3,7 @@
 // folder) is the only one today; everything a handler may rely on is stated
 // here, so that a second backend keeps the same promises.
 //
-// Promises every backend keeps:
+// Promises every backend keeps (CommitAll's atomicity is qualified below):
 // - An upload goes in three steps: write the bytes (BeginUpload), Seal them
 //   (complete, named by no path yet), Commit them under a path. A sealed or
 //   unsealed upload that is dropped uncommitted leaves nothing behind.
@@ -143,6 +143,9 @@ class Storage {
   // are kInvalidArgument up front; a path that conflicts with a folder, or
   // with another entry (a file "a" and a file "a/b"), is kConflict for the
   // whole batch. An empty batch commits nothing and returns no results.
+  // A backend that cannot commit a batch atomically (s3) checks every entry
+  // first, so a client's mistake still stores nothing; only the store
+  // failing midway leaves the entries before it, and the error names them.
   virtual Result<std::vector<Committed>> CommitAll(std::vector<Staged> staged) = 0;
 
   virtual Result<OpenFile> OpenPath(const std::string& path) = 0;
@@ -170,8 +173,14 @@ class Storage {
   // Free space and the reserve where the store has a disk of its own.
   virtual std::optional<DiskSpace> Space() const = 0;
 
-  // Called with a path after its content changed or it was deleted; with
-  // "folder/" when a folder and everything below it went.
+  // Whether other processes change the same files (replicas on one
+  // bucket): then listeners hear only this process's changes, and a cache
+  // must check the store before it answers.
+  virtual bool shared() const { return false; }
+
+  // Called with a path after its content changed or it was deleted (by this
+  // process: see shared()); with "folder/" when a folder and everything
+  // below it went.
   virtual void AddChangeListener(std::function<void(std::string_view path)> listener) = 0;
 };
 

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -283,6 +284,16 @@ struct DataSnapshot {
   int64_t folder_rows = -1;
 
   static DataSnapshot Of(const ServerProcess& server) {
+    if (server.on_s3()) {
+      // Files are the keys that are paths; markers end in '/'.
+      std::vector<std::string> keys = server.BucketContents();
+      const auto count = [&](bool folders) {
+        return static_cast<int64_t>(std::count_if(keys.begin(), keys.end(), [&](const auto& k) {
+          return !k.starts_with('/') && !k.starts_with("upload:") && k.ends_with('/') == folders;
+        }));
+      };
+      return {keys, count(false), count(true)};
+    }
     const std::string db = server.data_dir() + "/metadata.db";
     return {ListFiles(server.data_dir()), CountRows(db, "files"), CountRows(db, "folders")};
   }

@@ -46,7 +46,9 @@ TEST_F(MoveTest, RenamesAFileWithoutCopyingIt) {
   EXPECT_EQ(Json(r)["type"], "file");
   EXPECT_EQ(Body("n/deep/b.txt"), "alpha");
   EXPECT_EQ(c_->Get("/files/m/a.txt")->status, 404);
-  EXPECT_EQ(Blobs(), blobs) << "the same blob, not a copy";
+  if (!server_->on_s3()) {  // the local data folder's census; a move on s3 is a copy
+    EXPECT_EQ(Blobs(), blobs) << "the same blob, not a copy";
+  }
   // The new ancestor folders exist.
   const auto list = Json(c_->Get("/list?path=n/deep"));
   ASSERT_EQ(list["files"].size(), 1u);
@@ -68,7 +70,9 @@ TEST_F(MoveTest, MovesAFolderWithEverythingBelowIt) {
   EXPECT_EQ(Body("srcx/other"), "x");
   EXPECT_EQ(c_->Get("/list?path=src")->status, 404);
   EXPECT_EQ(Json(c_->Get("/list-folders?path=dst/moved"))["folders"][0]["path"], "dst/moved/sub");
-  EXPECT_EQ(Blobs(), blobs);
+  if (!server_->on_s3()) {
+    EXPECT_EQ(Blobs(), blobs);
+  }
 }
 
 TEST_F(MoveTest, ConflictUnlessReplace) {
@@ -84,8 +88,10 @@ TEST_F(MoveTest, ConflictUnlessReplace) {
   EXPECT_EQ(replaced->status, 200) << replaced->body;
   EXPECT_EQ(Json(replaced)["replaced"], true);
   EXPECT_EQ(Body("c/to"), "new");
-  EXPECT_EQ(Blobs().segment_bytes, blobs.segment_bytes - testutil::SegmentSpan(3))
-      << "the replaced content is removed";
+  if (!server_->on_s3()) {  // the local data folder's census; a move on s3 is a copy
+    EXPECT_EQ(Blobs().segment_bytes, blobs.segment_bytes - testutil::SegmentSpan(3))
+        << "the replaced content is removed";
+  }
   // A folder in the way is a conflict too.
   Put("c/f", "f");
   Put("c/dir/x", "x");

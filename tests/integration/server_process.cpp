@@ -9,8 +9,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
+
+#include "storage/s3/client.h"
 
 namespace fsvc::testing {
 namespace {
@@ -20,6 +23,23 @@ const bool kIgnoreSigpipe = [] {
   ::signal(SIGPIPE, SIG_IGN);
   return true;
 }();
+
+std::string EnvOr(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// The test bucket's client, from the environment tests/s3/run.sh sets.
+std::unique_ptr<s3::Client> BucketClient(const std::string& bucket) {
+  s3::Config config;
+  config.endpoint = EnvOr("S3_ENDPOINT");
+  config.bucket = bucket;
+  config.access_key = EnvOr("S3_ACCESS_KEY");
+  config.secret_key = EnvOr("S3_SECRET_KEY");
+  auto client = s3::Client::Create(config);
+  return client ? std::move(*client) : nullptr;
+}
+
 }  // namespace
 
 TempDir::TempDir() {
@@ -32,6 +52,10 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+bool TestsOnS3() {
+  return EnvOr("FSVC_TEST_STORAGE") == "s3";
+}
+
 ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {
   if (options_.data_dir.empty()) {
     owned_dir_ = std::make_unique<TempDir>();
@@ -40,6 +64,32 @@ ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {
     data_dir_ = options_.data_dir;
   }
   log_path_ = data_dir_ + ".log";
+  if (TestsOnS3()) {
+    // One bucket per data folder: a test that restarts a server on its
+    // folder finds its files again.
+    char bucket[32];
+    std::snprintf(bucket, sizeof bucket, "fsvc-%016zx", std::hash<std::string>{}(data_dir_));
+    s3_bucket_ = bucket;
+    if (auto client = BucketClient(s3_bucket_)) (void)client->CreateBucket();  // may exist
+  }
+}
+
+std::vector<std::string> ServerProcess::BucketContents() const {
+  std::vector<std::string> out;
+  auto client = BucketClient(s3_bucket_);
+  if (!client) return {"<no S3 client>"};
+  s3::ListOptions list;
+  for (;;) {
+    auto page = client->ListObjectsV2(list);
+    if (!page) return {"<" + page.error().message + ">"};
+    for (const auto& o : page->objects) out.push_back(o.key);
+    if (page->next_token.empty()) break;
+    list.continuation_token = page->next_token;
+  }
+  auto uploads = client->ListMultipartUploads({});
+  if (!uploads) return {"<" + uploads.error().message + ">"};
+  for (const auto& u : uploads->uploads) out.push_back("upload:" + u.key);
+  return out;
 }
 
 ServerProcess::~ServerProcess() {
@@ -66,6 +116,12 @@ bool ServerProcess::Start() {
   argv.push_back("--max-bodies-per-client=0");
   // Access control is off unless a test turns it on (auth_test).
   argv.push_back("--auth=off");
+  if (on_s3()) {
+    // Replicas of one test share links: the same secret everywhere.
+    argv.push_back("--storage=s3");
+    argv.push_back("--s3-bucket=" + s3_bucket_);
+    argv.push_back("--link-secret=s3-integration-link-secret-0123456789");
+  }
   for (const auto& a : options_.args) argv.push_back(a);
 
   pid_ = ::fork();

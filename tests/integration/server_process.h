@@ -50,6 +50,13 @@ class ServerProcess {
   std::unique_ptr<httplib::Client> Client(int timeout_sec = 30) const;
   std::string Stderr() const;  // what the server logged so far
 
+  // FSVC_TEST_STORAGE=s3: the server stores in s3_bucket() (see S3Flags).
+  bool on_s3() const { return !s3_bucket_.empty(); }
+  const std::string& s3_bucket() const { return s3_bucket_; }
+  // On s3: every key in the bucket, then "upload:<key>" for each multipart
+  // upload in progress, so a leftover of any kind shows.
+  std::vector<std::string> BucketContents() const;
+
   // From /proc/PID/status, in KiB: VmHWM (peak RSS) and VmRSS.
   long PeakRssKb() const;
   long RssKb() const;
@@ -60,9 +67,13 @@ class ServerProcess {
   std::unique_ptr<TempDir> owned_dir_;
   std::string data_dir_;
   std::string log_path_;
+  std::string s3_bucket_;  // empty on the local backend
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// The backend FSVC_TEST_STORAGE asks for: true for s3.
+bool TestsOnS3();
 
 // Files below `dir` (recursive), as paths relative to it.
 std::vector<std::string> ListFiles(const std::string& dir);

@@ -4,13 +4,16 @@
 # with its endpoint and keys in the environment, and stops it on the way
 # out, failed or not.
 #   tests/s3/run.sh [BUILD_DIR]   (default build/; the tests must be built)
-# CEPH_STORE_BYTES sizes the memstore (ceph.sh's default, 1 GiB, holds the
-# largest test object, 22 MiB, many times over).
+# Label s3 holds the client's tests and the HTTP suite's core on the s3
+# backend (FSVC_TEST_STORAGE=s3), the replica test among them.
+# CEPH_STORE_BYTES sizes the memstore, which keeps everything in RAM: 4 GiB
+# here, for the 1 GiB streaming upload (staged, then copied to its path).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(realpath "${1:-$root/build}")
 [[ -x "$build/tests/s3_tests" ]] || { echo "run.sh: $build/tests/s3_tests not built" >&2; exit 1; }
 
+export CEPH_STORE_BYTES=${CEPH_STORE_BYTES:-$((4 << 30))}
 ceph_dir=$(mktemp -d /tmp/ceph-test.XXXXXX)
 trap '"$root/tests/s3/ceph.sh" stop "$ceph_dir" || true' EXIT
 # ceph.sh prints shell assignments: S3_ENDPOINT, S3_ACCESS_KEY, ...

@@ -111,7 +111,7 @@ class ServiceRoutesTest : public ::testing::Test {
     Config config;
     config.enable_profiling = profiling;
     auto server = std::make_unique<HttpServer>(config);
-    RegisterMetricsRoutes(*server, metrics_, config, *store_, *links_, limiter_);
+    RegisterMetricsRoutes(*server, metrics_, config, store_.get(), *links_, limiter_);
     RegisterOpsRoutes(*server, *store_, config);
     RegisterFileRoutes(*server, *store_, config);
     RegisterFolderRoutes(*server, *store_, config);
