@@ -304,7 +304,11 @@ void DeriveConnectionLimits(Config& c) {
   }
   if (c.admission_queue == 0) c.admission_queue = std::max(64, c.max_connections / 2);
   if (c.max_concurrent_uploads == 0) {
-    c.max_concurrent_uploads = static_cast<int>(std::clamp<uint64_t>(memory >> 22, 4, 1024));
+    uint64_t uploads = std::clamp<uint64_t>(memory >> 22, 4, 1024);
+    // On s3 every upload holds a part buffer in memory: together at most
+    // half of it.
+    if (c.s3_storage) uploads = std::clamp<uint64_t>(memory / 2 / c.s3_part_bytes, 1, uploads);
+    c.max_concurrent_uploads = static_cast<int>(uploads);
   }
   if (c.max_upload_inflight_bytes == 0) c.max_upload_inflight_bytes = memory / 2;
 }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <map>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -29,6 +32,42 @@ TEST(ConfigTest, DefaultsFollowTheInstance) {
   auto tiny = ParseConfig({}, {}, Box(2, 64u << 20));
   EXPECT_EQ(tiny->config.threads, 16);  // memory-bound, clamped to the minimum
   EXPECT_EQ(micro->config.limits.EffectiveMemory(), uint64_t{1} << 30);
+}
+
+TEST(ConfigTest, S3NeedsItsSettingsAndBoundsUploadsByPartBuffers) {
+  const std::map<std::string, std::string> s3 = {
+      {"STORAGE", "s3"},      {"S3_ENDPOINT", "http://127.0.0.1:9000"},
+      {"S3_BUCKET", "b"},     {"S3_ACCESS_KEY", "k"},
+      {"S3_SECRET_KEY", "s"}, {"LINK_SECRET", "0123456789abcdef0123456789abcdef"}};
+  auto ok = ParseConfig({}, s3, Box(2, uint64_t{1} << 30));
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_TRUE(ok->config.s3_storage);
+  // 512 MiB of 8 MiB part buffers, not the local backend's 256 uploads.
+  EXPECT_EQ(ok->config.max_concurrent_uploads, 64);
+  auto local = ParseConfig({}, {}, Box(2, uint64_t{1} << 30));
+  EXPECT_EQ(local->config.max_concurrent_uploads, 256);
+  for (const char* needed : {"S3_BUCKET", "S3_SECRET_KEY", "LINK_SECRET"}) {
+    auto missing = s3;
+    missing.erase(needed);
+    auto refused = ParseConfig({}, missing, Box(2, uint64_t{1} << 30));
+    ASSERT_FALSE(refused.ok()) << needed;
+    EXPECT_NE(refused.error().message.find(needed), std::string::npos) << refused.error().message;
+  }
+  auto tiny_part = ParseConfig({"--s3-part-bytes=1M"}, s3, Box(2, uint64_t{1} << 30));
+  EXPECT_FALSE(tiny_part.ok());
+  // A key file's trailing newline is not part of the key.
+  const std::string file = ::testing::TempDir() + "/fsvc-s3-secret";
+  std::ofstream(file) << "from-file\n";
+  auto from_file = s3;
+  from_file.erase("S3_SECRET_KEY");
+  from_file["S3_SECRET_KEY_FILE"] = file;
+  auto read = ParseConfig({}, from_file, Box(2, uint64_t{1} << 30));
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read->config.s3_secret_key, "from-file");
+  std::remove(file.c_str());
+  auto both = ParseConfig({"--s3-secret-key-file=/dev/null"}, s3, Box(2, uint64_t{1} << 30));
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("also given directly"), std::string::npos);
 }
 
 TEST(ConfigTest, FlagsBeatEnvironmentBeatsDefaults) {
