@@ -24,6 +24,10 @@
 #                          (fresh data folder, DISABLE_RATE_LIMITER=true,
 #                          MAX_BODIES_PER_CLIENT=0, ENABLE_PROFILING=true)
 #                          and stop it afterwards; otherwise BASE_URL is used
+#   --storage local|s3     with --instance: the backend the started service stores on; s3
+#                          starts a single-node Ceph RGW (tests/s3/ceph.sh, its own folder,
+#                          stopped afterwards) outside the instance's limits, one bucket
+#                          (default local)
 #   --quick                every scenario scaled to seconds (CI)
 #   --loadgen k6|wrk|auto  load generator (auto: k6 when installed, else wrk + curl)
 #   --update-baseline      store this run's results as stress-tests/baselines/<scenario>.json
@@ -55,12 +59,12 @@ ALL=(ping upload read batch soak breaking slow compare bench)
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 usage() {
-  sed -n '2,42p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,46p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
 # --- arguments -----------------------------------------------------------------------------
-SCENARIOS=() INSTANCE="" QUICK=0 LOADGEN=auto UPDATE=0 FAIL_ON_REGRESSION=0 CAPACITY=()
+SCENARIOS=() INSTANCE="" STORAGE_BACKEND=local QUICK=0 LOADGEN=auto UPDATE=0 FAIL_ON_REGRESSION=0 CAPACITY=()
 ARGS=("$@")
 while (($#)); do
   case $1 in
@@ -71,6 +75,8 @@ while (($#)); do
     -h | --help) usage 0 ;;
     --instance) INSTANCE=${2:-}; shift ;;
     --instance=*) INSTANCE=${1#*=} ;;
+    --storage) STORAGE_BACKEND=${2:-}; shift ;;
+    --storage=*) STORAGE_BACKEND=${1#*=} ;;
     --quick) QUICK=1 ;;
     --loadgen) LOADGEN=${2:-}; shift ;;
     --loadgen=*) LOADGEN=${1#*=} ;;
@@ -83,6 +89,11 @@ while (($#)); do
   shift
 done
 ((${#SCENARIOS[@]})) || SCENARIOS=("${ALL[@]}")
+case $STORAGE_BACKEND in
+  local) ;;
+  s3) [[ -n $INSTANCE ]] || { say "--storage s3 needs --instance (the suite starts that service)"; exit 2; } ;;
+  *) say "--storage takes local or s3"; exit 2 ;;
+esac
 if [[ " ${SCENARIOS[*]} " == *" capacity "* ]]; then
   ((${#SCENARIOS[@]} == 1)) || { say "capacity runs alone (it starts its own services)"; exit 2; }
   case ${INSTANCE:-all} in
@@ -154,11 +165,31 @@ stop_peers() {
 cleanup() {
   ((${#PEER_PIDFILES[@]})) && stop_peers
   stop_instance
+  [[ -n $DATA_DIR && -d $DATA_DIR/ceph ]] && "$REPO/tests/s3/ceph.sh" stop "$DATA_DIR/ceph"
   [[ -n $DATA_DIR ]] && rm -rf "$DATA_DIR"
   [[ -n $PEER_DIR ]] && rm -rf "$PEER_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# A single-node Ceph RGW for --storage s3, state in $DATA_DIR/ceph (memstore: RAM), and
+# the bucket "load"; exports what the service reads (S3_*, LINK_SECRET).
+start_ceph() {
+  local env_lines
+  env_lines=$(CEPH_STORE_BYTES=${CEPH_STORE_BYTES:-$((4 << 30))} \
+    "$REPO/tests/s3/ceph.sh" start "$DATA_DIR/ceph") || { say "Ceph did not start"; exit 2; }
+  set -a
+  eval "$env_lines"
+  set +a
+  LINK_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+  export LINK_SECRET
+  # An empty body's SHA-256: RGW wants the payload hash header that curl leaves out.
+  curl -fsS -o /dev/null -X PUT --aws-sigv4 "aws:amz:${S3_REGION:-us-east-1}:s3" \
+    --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
+    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+    "$S3_ENDPOINT/load" || { say "cannot create the bucket at $S3_ENDPOINT"; exit 2; }
+  say "Ceph RGW at $S3_ENDPOINT, bucket load"
+}
 
 start_instance() {
   local bin=$REPO/build/file-service log
@@ -170,11 +201,13 @@ start_instance() {
   # A fresh admin key: the suite exercises the service as deployed, auth included.
   FSVC_API_KEY=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   export FSVC_API_KEY
+  local storage=()
+  [[ $STORAGE_BACKEND == s3 ]] && start_ceph && storage=(--storage s3 --s3-bucket load)
   # Every load client comes from 127.0.0.1: one "client" to the per-client body limit.
   API_KEYS="admin:$FSVC_API_KEY" DISABLE_RATE_LIMITER=true MAX_BODIES_PER_CLIENT=0 \
     ENABLE_PROFILING=true \
     "$HERE/instance.sh" "$INSTANCE" -- "$bin" --host 127.0.0.1 --port 0 \
-    --data-dir "$DATA_DIR/data" >"$log" 2>&1 &
+    --data-dir "$DATA_DIR/data" "${storage[@]}" >"$log" 2>&1 &
   INSTANCE_PID=$!
   local i port=""
   for ((i = 0; i < 200; i++)); do
