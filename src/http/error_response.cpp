@@ -64,6 +64,9 @@ nlohmann::json ErrorJson(const Error& error) {
 }
 
 void SendError(Response& res, const Error& error) {
+  // Unavailable is passing by nature (a store that is down or busy, a file
+  // changing too fast): say when to try again, as the boundary's 503s do.
+  if (error.code == Errc::kUnavailable) res.SetHeader("Retry-After", "1");
   SendJson(res, HttpStatusFor(error.code), ErrorJson(error));
 }
 

@@ -16,6 +16,7 @@ int HttpStatusFor(Errc code);
 // The JSON body for an error (also used for per-item errors in batches).
 nlohmann::json ErrorJson(const Error& error);
 
+// kUnavailable (503) also says Retry-After.
 void SendError(Response& res, const Error& error);
 void SendJson(Response& res, int status, const nlohmann::json& body);
 
