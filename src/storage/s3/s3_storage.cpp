@@ -284,8 +284,12 @@ Status S3Storage::CheckFileSlot(const std::string& path) {
 }
 
 Result<Storage::Committed> S3Storage::Commit(Staged staged, const FileGuard& guard) {
-  auto& sealed = dynamic_cast<S3Sealed&>(*staged.upload);
   if (auto st = CheckFileSlot(staged.path); !st) return st.error();
+  return Write(staged, guard);
+}
+
+Result<Storage::Committed> S3Storage::Write(Staged& staged, const FileGuard& guard) {
+  auto& sealed = dynamic_cast<S3Sealed&>(*staged.upload);
   auto current = Current(staged.path);
   if (!current) return current.error();
   if (guard) {
@@ -332,7 +336,7 @@ Result<std::vector<Storage::Committed>> S3Storage::CommitAll(std::vector<Staged>
   }
   std::vector<Committed> out;
   for (auto& s : staged) {
-    auto done = Commit(std::move(s));
+    auto done = Write(s, nullptr);
     if (!done) {
       if (out.empty()) return done.error();
       std::string stored;

@@ -99,6 +99,9 @@ class S3Storage final : public Storage {
   // kConflict when a folder stands at `path` or a file at one of its
   // ancestors.
   Status CheckFileSlot(const std::string& path);
+  // Stores an entry whose slot CheckFileSlot has passed: the guard against
+  // the current file, then PutObject or the copy from staging.
+  Result<Committed> Write(Staged& staged, const FileGuard& guard);
   // The file at `path`, or nullopt when there is none.
   Result<std::optional<FileInfo>> Current(const std::string& path);
   Result<bool> FolderExists(const std::string& folder);
