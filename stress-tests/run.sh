@@ -183,11 +183,7 @@ start_ceph() {
   set +a
   LINK_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
   export LINK_SECRET
-  # An empty body's SHA-256: RGW wants the payload hash header that curl leaves out.
-  curl -fsS -o /dev/null -X PUT --aws-sigv4 "aws:amz:${S3_REGION:-us-east-1}:s3" \
-    --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
-    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-    "$S3_ENDPOINT/load" || { say "cannot create the bucket at $S3_ENDPOINT"; exit 2; }
+  "$REPO/tests/s3/ceph.sh" bucket "$DATA_DIR/ceph" load || { say "no bucket at $S3_ENDPOINT"; exit 2; }
   say "Ceph RGW at $S3_ENDPOINT, bucket load"
 }
 

@@ -7,9 +7,13 @@
 #                         CEPH_DIR=..., S3_ENDPOINT=..., S3_ACCESS_KEY=...,
 #                         S3_SECRET_KEY=..., S3_REGION=... (shell syntax)
 #   ceph.sh env DIR       print those lines again
+#   ceph.sh bucket DIR NAME   create bucket NAME
 #   ceph.sh stop DIR      kill the recorded PIDs and remove DIR
 # CEPH_STORE_BYTES sizes the memstore (default 1 GiB; it must hold the
-# largest test upload, and memstore keeps it all in RAM).
+# largest test upload, and memstore keeps it all in RAM). CEPH_RGW_ADDR is
+# the address the gateway listens on (default 127.0.0.1; containers reach
+# the host on the Docker bridge's gateway instead). The monitor and the OSD
+# stay on loopback.
 set -euo pipefail
 
 die() { echo "ceph.sh: $*" >&2; exit 1; }
@@ -56,6 +60,7 @@ start() {
   local mon_port rgw_port fsid osd_uuid
   mon_port=$(free_port)
   rgw_port=$(free_port)
+  local rgw_addr=${CEPH_RGW_ADDR:-127.0.0.1}
   fsid=$(cat /proc/sys/kernel/random/uuid)
   osd_uuid=$(cat /proc/sys/kernel/random/uuid)
   cat >"$dir/ceph.conf" <<CONF
@@ -88,7 +93,7 @@ log file = $dir/log/\$name.log
 keyring = $dir/keyring
 [client.rgw]
 # Without tcp_nodelay keep-alive GETs stall on Nagle (54 vs 716 req/s).
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port tcp_nodelay=1
+rgw frontends = beast endpoint=$rgw_addr:$rgw_port tcp_nodelay=1
 rgw data = $dir/rgw
 CONF
   local c=(-c "$dir/ceph.conf")
@@ -107,15 +112,25 @@ CONF
   timeout 60 radosgw-admin "${c[@]}" user create --uid=test --display-name=test \
     --access-key="$access" --secret="$secret" >"$dir/log/user.out" 2>&1 ||
     die "radosgw-admin user create failed; see $dir/log/user.out"
-  wait_for radosgw curl -sf -o /dev/null "http://127.0.0.1:$rgw_port/"
+  wait_for radosgw curl -sf -o /dev/null "http://$rgw_addr:$rgw_port/"
   cat >"$dir/env" <<ENV
 CEPH_DIR=$dir
-S3_ENDPOINT=http://127.0.0.1:$rgw_port
+S3_ENDPOINT=http://$rgw_addr:$rgw_port
 S3_ACCESS_KEY=$access
 S3_SECRET_KEY=$secret
 S3_REGION=us-east-1
 ENV
   cat "$dir/env"
+}
+
+bucket() {  # bucket NAME: a PUT signed with the keys start made
+  local S3_ENDPOINT S3_ACCESS_KEY S3_SECRET_KEY S3_REGION
+  eval "$(grep '^S3_' "$dir/env")"
+  # An empty body's SHA-256: RGW wants the payload hash header that curl leaves out.
+  curl -fsS -o /dev/null -X PUT --aws-sigv4 "aws:amz:$S3_REGION:s3" \
+    --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
+    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+    "$S3_ENDPOINT/$1" || die "cannot create bucket $1 at $S3_ENDPOINT"
 }
 
 cmd=${1:-}
@@ -134,5 +149,10 @@ case "$cmd" in
     dir=$(realpath -m "$2")
     if [[ $cmd == stop ]]; then stop; else cat "$dir/env"; fi
     ;;
-  *) die "usage: ceph.sh start [DIR] | env DIR | stop DIR" ;;
+  bucket)
+    [[ -n "${2:-}" && -n "${3:-}" ]] || die "usage: ceph.sh bucket DIR NAME"
+    dir=$(realpath -m "$2")
+    bucket "$3"
+    ;;
+  *) die "usage: ceph.sh start [DIR] | env DIR | bucket DIR NAME | stop DIR" ;;
 esac
