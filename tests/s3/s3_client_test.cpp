@@ -304,6 +304,24 @@ TEST_F(S3ClientTest, CopyReplacesMetadataAndIfMatchPinsTheVersion) {
   EXPECT_EQ(missing.error().code, Errc::kNotFound) << missing.error().message;
 }
 
+TEST_F(S3ClientTest, CopyKeepsTheSourcesMetadata) {
+  PutOptions original;
+  original.content_type = "text/plain";
+  original.metadata = {{"sha256", "old"}, {"created-ms", "7"}};
+  ASSERT_TRUE(client_->PutObject("src", "kept bytes", original).ok());
+  auto etag = client_->CopyObject("src", "moved/here+");
+  ASSERT_TRUE(etag.ok()) << etag.error().message;
+  auto head = client_->HeadObject("moved/here+");
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  EXPECT_EQ(head->etag, *etag);
+  EXPECT_EQ(head->content_type, "text/plain");
+  EXPECT_EQ(head->metadata, original.metadata);
+  EXPECT_EQ(*ReadAll(*client_, "moved/here+"), "kept bytes");
+  auto missing = client_->CopyObject("nothing here", "x");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::kNotFound) << missing.error().message;
+}
+
 TEST_F(S3ClientTest, BadMetadataIsRefused) {
   PutOptions options;
   options.metadata = {{"x", "line\r\nx-injected: 1"}};

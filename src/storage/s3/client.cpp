@@ -574,15 +574,28 @@ Result<ObjectInfo> Client::HeadObject(std::string_view key) {
 
 Result<std::string> Client::CopyObject(std::string_view source_key, std::string_view key,
                                        const PutOptions& options) {
+  return Copy(source_key, key, &options);
+}
+
+Result<std::string> Client::CopyObject(std::string_view source_key, std::string_view key) {
+  return Copy(source_key, key, nullptr);
+}
+
+// `replace` null: S3's COPY directive, the source's content type and metadata.
+Result<std::string> Client::Copy(std::string_view source_key, std::string_view key,
+                                 const PutOptions* replace) {
   const std::string what = impl_->What("CopyObject", key);
   const std::string source = EncodePath("/" + impl_->config.bucket + "/" + std::string(source_key));
   Request req{"CopyObject",
               "PUT",
               key,
               {},
-              {{"x-amz-copy-source", source}, {"x-amz-metadata-directive", "REPLACE"}},
+              {{"x-amz-copy-source", source},
+               {"x-amz-metadata-directive", replace != nullptr ? "REPLACE" : "COPY"}},
               {}};
-  if (Status s = AddPutHeaders(options, req.headers); !s.ok()) return s.error();
+  if (replace != nullptr) {
+    if (Status s = AddPutHeaders(*replace, req.headers); !s.ok()) return s.error();
+  }
   pugi::xml_document doc;
   // A copy can fail after its 200 has begun: the error is then the body.
   if (Status s = impl_->PerformXml(req, "CopyObjectResult", doc); !s.ok()) return s.error();

@@ -186,6 +186,9 @@ class Client {
   // new object's ETag.
   Result<std::string> CopyObject(std::string_view source_key, std::string_view key,
                                  const PutOptions& options);
+  // The same, keeping the source's content type and metadata (no HEAD needed
+  // to carry them over).
+  Result<std::string> CopyObject(std::string_view source_key, std::string_view key);
 
   // OK also when the key does not exist (S3 answers 204 either way).
   Status DeleteObject(std::string_view key);
@@ -217,6 +220,8 @@ class Client {
  private:
   struct Impl;
   explicit Client(std::unique_ptr<Impl> impl);
+  Result<std::string> Copy(std::string_view source_key, std::string_view key,
+                           const PutOptions* replace);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -460,11 +460,7 @@ Result<MoveOutcome> S3Storage::Move(const std::string& from, const std::string& 
   if (!target) return target.error();
   if (*target && !replace) return Error{Errc::kConflict, "'" + to + "' exists"};
   if (auto st = CheckFileSlot(to); !st) return st.error();
-  s3::PutOptions put{(*file)->content_type,
-                     {{std::string(kShaMeta), (*file)->sha256},
-                      {std::string(kCreatedMeta), std::to_string((*file)->created_ms)}},
-                     false};
-  if (auto copied = client_->CopyObject(from, to, put); !copied) return copied.error();
+  if (auto copied = client_->CopyObject(from, to); !copied) return copied.error();
   if (auto st = client_->DeleteObject(from); !st) return st.error();
   NotifyChanged(from);
   NotifyChanged(to);
@@ -501,10 +497,7 @@ Result<MoveOutcome> S3Storage::MoveFolder(const std::string& from, const std::st
     if (key.back() == '/') {
       if (auto put = client_->PutObject(moved, ""); !put) return put.error();
     } else {
-      auto head = client_->HeadObject(key);
-      if (!head) return head.error();
-      s3::PutOptions put{head->content_type, head->metadata, false};
-      if (auto copied = client_->CopyObject(key, moved, put); !copied) return copied.error();
+      if (auto copied = client_->CopyObject(key, moved); !copied) return copied.error();
       ++files;
     }
   }
