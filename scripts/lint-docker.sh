@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Lints the container files without a Docker engine, offline once tools/ is
-# installed: the Dockerfile with dockerfile-utils (Docker's own instruction
-# and flag syntax) and dockerfilelint (practices: pinned tags, apt-get flags,
-# ports), and docker-compose.stress.yml with docker-compose's `config` (plus
-# yamllint where installed). Also checks that .env makes the stress file the
+# installed: the Dockerfiles (the service's and deploy/nginx/'s) with
+# dockerfile-utils (Docker's own instruction and flag syntax) and
+# dockerfilelint (practices: pinned tags, apt-get flags, ports), and
+# docker-compose.stress.yml with docker-compose's `config` (plus yamllint
+# where installed). Also checks that .env makes the stress file the
 # default, as `docker compose --profile t3-micro up` in the README relies on.
 # Exit status 0 when everything passes; the first failure's status otherwise.
 set -euo pipefail
@@ -17,10 +18,12 @@ if [[ ! -x $bin/dockerfilelint || ! -x $bin/dockerfile-utils ]]; then
   exit 2
 fi
 
-echo "lint-docker: Dockerfile (dockerfile-utils)"
-"$bin/dockerfile-utils" lint Dockerfile
-echo "lint-docker: Dockerfile (dockerfilelint)"
-"$bin/dockerfilelint" Dockerfile
+for f in Dockerfile deploy/nginx/Dockerfile; do
+  echo "lint-docker: $f (dockerfile-utils)"
+  "$bin/dockerfile-utils" lint "$f"
+  echo "lint-docker: $f (dockerfilelint)"
+  "$bin/dockerfilelint" "$f"
+done
 
 if ! command -v docker-compose >/dev/null; then
   echo "lint-docker: docker-compose is not installed (scripts/install-deps.sh --test)" >&2

@@ -6,6 +6,7 @@
 # (sha256), a signed link, a CPU profile, /metrics/memory's cgroup usage,
 # down. Then the service itself in a container below its configured need,
 # driven over its limit, killed by the OOM killer (exit 137, OOMKilled).
+# Then the replicas profile: two replicas behind nginx on a real Ceph RGW.
 # Also the k6 `loadtest` profile's results folder, and once, the load suite
 # (stress-tests/run.sh --quick) against the t3-micro container, its results
 # and report written on the host. Prints `compose_e2e: N passed, M failed`.
@@ -37,7 +38,7 @@ export COMPOSE_PROJECT_NAME=fsvc-e2e
 WORK=$(mktemp -d /tmp/fsvc-compose-e2e.XXXXXX)
 T_START=$SECONDS
 
-PASSED=0 FAILED=0 DOCKERD_PID="" UP_PROFILE=""
+PASSED=0 FAILED=0 DOCKERD_PID="" UP_PROFILE="" CEPH_DIR=""
 say() { printf 'compose_e2e: %s\n' "$*"; }
 pass() { PASSED=$((PASSED + 1)); printf 'compose_e2e: PASS %s\n' "$*"; }
 fail() { FAILED=$((FAILED + 1)); printf 'compose_e2e: FAIL %s\n' "$*"; }
@@ -57,6 +58,7 @@ compose() { "${COMPOSE[@]}" "$@"; }
 cleanup() {
   if [[ -n $UP_PROFILE ]]; then compose --profile "$UP_PROFILE" down -v >/dev/null 2>&1; fi
   "$DOCKER" rm -f -v fsvc-e2e-oom >/dev/null 2>&1
+  [[ -n $CEPH_DIR ]] && tests/s3/ceph.sh stop "$CEPH_DIR" >/dev/null 2>&1
   if [[ -n $DOCKERD_PID ]]; then
     kill -TERM "$DOCKERD_PID" 2>/dev/null
     local i
@@ -434,6 +436,121 @@ run_profile() {
     sh -c "! '$DOCKER' inspect '$cid' >/dev/null 2>&1"
 }
 
+# --- the replicas profile -----------------------------------------------------------------
+# sha256 of what `curl ARGS...` prints ("-" when curl fails).
+curl_sum() {
+  local out
+  out=$(curl -fsS "$@" | sha256sum) || { echo -; return; }
+  echo "${out%% *}"
+}
+# sha256 of what the replica-NAME container serves at PATH on its own port.
+replica_sum() {
+  local out
+  out=$(compose --profile replicas exec -T "replica-$1" curl -fsS "http://127.0.0.1:8080$2" | sha256sum) ||
+    { echo -; return; }
+  echo "${out%% *}"
+}
+replica_code() {
+  compose --profile replicas exec -T "replica-$1" \
+    curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:8080$2"
+}
+
+# Two replicas and nginx pointed at a real S3 store given in the environment:
+# a single-node Ceph RGW on the Docker bridge's gateway (the containers' way
+# to the host), its own bucket. A file uploaded through nginx is served by
+# each replica on its own and lies in the bucket; nginx spreads requests
+# over both; a signed link made by one verifies on the other; with one
+# replica killed the other goes on serving, and a delete through it is seen
+# by the first once it is back; with both killed nginx answers 503 in the
+# service's JSON envelope.
+run_replicas() {
+  local gw env_lines cid t0=$SECONDS b sum url port
+  gw=$("$DOCKER" network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null)
+  say "=== replicas (Ceph RGW on the bridge gateway ${gw:-?}) ==="
+  env_lines=$(CEPH_RGW_ADDR=$gw tests/s3/ceph.sh start "$WORK/ceph" 2>"$WORK/ceph.log")
+  if [[ -z $gw || -z $env_lines ]]; then
+    sed 's/^/  ceph: /' "$WORK/ceph.log" | tail -n 10
+    fail "replicas: a Ceph RGW at the bridge gateway"
+    return
+  fi
+  CEPH_DIR=$WORK/ceph
+  local S3_ENDPOINT S3_ACCESS_KEY S3_SECRET_KEY S3_REGION
+  eval "$(grep '^S3_' <<<"$env_lines")"
+  check "replicas: bucket at $S3_ENDPOINT" tests/s3/ceph.sh bucket "$CEPH_DIR" replicas || return
+  export S3_ENDPOINT S3_ACCESS_KEY S3_SECRET_KEY S3_REGION S3_BUCKET=replicas
+  LINK_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+  export LINK_SECRET
+  port=$(free_port)
+  export FSVC_PORT=$port
+  if ! compose --profile replicas build nginx >"$WORK/nginx-build.log" 2>&1; then
+    tail -n 20 "$WORK/nginx-build.log" | sed 's/^/  build: /'
+    fail "replicas: build the nginx image (deploy/nginx/)"
+    return
+  fi
+  if ! compose --profile replicas up -d --no-build >"$WORK/up.log" 2>&1; then
+    sed 's/^/  up: /' "$WORK/up.log"
+    fail "replicas: up"
+    compose --profile replicas down -v >/dev/null 2>&1
+    return
+  fi
+  UP_PROFILE=replicas
+  cid=$(compose --profile replicas ps -q nginx)
+  check "replicas: two replicas and nginx up and healthy in $((SECONDS - t0)) s" wait_healthy "$cid" ||
+    return
+  b=http://127.0.0.1:$port
+
+  head -c $((5 << 20)) /dev/urandom >"$WORK/in.bin"
+  sum=$(sha256sum "$WORK/in.bin" | cut -d' ' -f1)
+  check "replicas: PUT 5 MiB through nginx -> 201" \
+    test "$(curl -sS -o /dev/null -w '%{http_code}' -T "$WORK/in.bin" "$b/files/e2e/five.bin")" = 201
+  check "replicas: GET through nginx returns it" test "$(curl_sum "$b/files/e2e/five.bin")" = "$sum"
+  check "replicas: replica-a serves it on its own" test "$(replica_sum a /files/e2e/five.bin)" = "$sum"
+  check "replicas: replica-b serves it on its own" test "$(replica_sum b /files/e2e/five.bin)" = "$sum"
+  # The bucket itself, read with the store's keys: the object at its path.
+  check "replicas: the object is in bucket replicas at e2e/five.bin" test "$(curl_sum \
+    --aws-sigv4 "aws:amz:$S3_REGION:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
+    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+    "$S3_ENDPOINT/replicas/e2e/five.bin")" = "$sum"
+
+  check_profile replicas "$b"
+
+  local i upstreams
+  for ((i = 0; i < 10; i++)); do curl -fsS -o /dev/null "$b/health"; done
+  upstreams=$(compose --profile replicas logs --no-color nginx 2>/dev/null |
+    grep -o 'upstream=[0-9.:]*' | sort -u | wc -l)
+  check "replicas: nginx spread the requests over both replicas ($upstreams upstream addresses)" \
+    test "$upstreams" -ge 2
+
+  curl -fsS "$b/download?path=e2e/five.bin" >"$WORK/link.json"
+  url=$(jfield "$WORK/link.json" url)
+  check "replicas: the signed link ($url) serves the file on replica-a and on replica-b" \
+    test "${url:0:3}" = /d/ -a "$(replica_sum a "$url")" = "$sum" -a "$(replica_sum b "$url")" = "$sum"
+
+  compose --profile replicas kill replica-a >/dev/null 2>&1
+  local ok=0
+  for ((i = 0; i < 6; i++)); do [[ $(curl_sum "$b/files/e2e/five.bin") == "$sum" ]] && ok=$((ok + 1)); done
+  check "replicas: replica-a killed, nginx serves the file from replica-b ($ok of 6 GETs)" test "$ok" = 6
+  check "replicas: DELETE through nginx (replica-b) -> 200" \
+    test "$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$b/files/e2e/five.bin")" = 200
+  compose --profile replicas start replica-a >/dev/null 2>&1
+  wait_healthy "$(compose --profile replicas ps -q replica-a)" >/dev/null
+  check "replicas: replica-a, back, finds the file and its link gone (404, 404)" \
+    test "$(replica_code a /files/e2e/five.bin) $(replica_code a "$url")" = "404 404"
+  compose --profile replicas kill replica-a replica-b >/dev/null 2>&1
+  local code
+  code=$(curl -sS -D "$WORK/lb-headers" -o "$WORK/lb-body" -w '%{http_code}' "$b/files/e2e/five.bin")
+  check "replicas: both killed, nginx answers the service's 503 (JSON, Retry-After): $code" \
+    test "$code" = 503 -a "$(jfield "$WORK/lb-body" error.code)" = unavailable \
+    -a "$(grep -ci '^retry-after: 1' "$WORK/lb-headers")" = 1
+
+  t0=$SECONDS
+  compose --profile replicas down -v >/dev/null 2>&1
+  UP_PROFILE=""
+  tests/s3/ceph.sh stop "$CEPH_DIR" >/dev/null 2>&1
+  CEPH_DIR=""
+  check "replicas: down in $((SECONDS - t0)) s, Ceph stopped" test -z "$(compose --profile replicas ps -q)"
+}
+
 # --- run ----------------------------------------------------------------------------------
 engine
 check "base image $BASE" base_image || finish
@@ -449,4 +566,5 @@ check_k6_results
 run_profile t3-micro
 run_profile t3-micro-baseline
 check_oom
+run_replicas
 finish

@@ -2,7 +2,8 @@
 //
 // - docker-compose.stress.yml against the one profile table (stress-tests/
 //   profiles.sh, read through `instance.sh --list`), via docker-compose's own
-//   normalised `config` output; skipped where docker-compose is missing.
+//   normalised `config` output; its replicas profile against
+//   deploy/nginx/nginx.conf. Skipped where docker-compose is missing.
 // - stress-tests/instance.sh with the real cgroups: the service's /health
 //   reports the profile's limits, a process over the memory limit is
 //   OOM-killed, and the credit model drops the quota to the baseline and
@@ -225,6 +226,50 @@ TEST_F(ComposeFile, LoadtestProfileRunsK6OnTheRepositoryScripts) {
   const std::string volumes = k6.at("volumes").dump();
   EXPECT_NE(volumes.find("stress-tests/k6:/scripts"), std::string::npos) << volumes;
   EXPECT_NE(volumes.find("stress-tests/results:/results"), std::string::npos) << volumes;
+}
+
+// Two stateless replicas on the S3 store the environment names, behind the
+// nginx of deploy/nginx/, whose upstream block lists exactly these replicas.
+TEST_F(ComposeFile, ReplicasProfileIsTwoS3ReplicasBehindNginx) {
+  std::ifstream conf_file(kSource + "/deploy/nginx/nginx.conf");
+  ASSERT_TRUE(conf_file) << "deploy/nginx/nginx.conf";
+  const std::string conf{std::istreambuf_iterator<char>(conf_file), {}};
+  std::vector<std::string> replicas;
+  for (auto& [name, s] : services_.items()) {
+    if (s.value("profiles", json::array()) != json::array({"replicas"})) continue;
+    if (name == "nginx") continue;
+    SCOPED_TRACE(name);
+    replicas.push_back(name);
+    const auto env = Environment(s);
+    EXPECT_EQ(env.at("STORAGE"), "s3");
+    for (const char* key :
+         {"S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "LINK_SECRET"}) {
+      EXPECT_TRUE(env.contains(key)) << key;
+    }
+    EXPECT_EQ(env.at("TRUSTED_PROXY_HOPS"), "1");
+    EXPECT_FALSE(env.contains("DATA_DIR"));
+    EXPECT_TRUE(s.value("ports", json::array()).empty());
+    EXPECT_TRUE(s.value("volumes", json::array()).empty());
+    EXPECT_TRUE(s.value("read_only", false));
+    EXPECT_EQ(s.at("networks").dump().find("file-service"), std::string::npos);
+    EXPECT_NE(conf.find("server " + name + ":8080 "), std::string::npos) << "nginx.conf";
+  }
+  EXPECT_EQ(replicas.size(), 2u);
+
+  ASSERT_TRUE(services_.contains("nginx"));
+  const json& lb = services_["nginx"];
+  EXPECT_EQ(lb.value("profiles", json::array()), json::array({"replicas"}));
+  EXPECT_NE(lb.at("ports").dump().find("8080"), std::string::npos);
+  EXPECT_NE(lb.at("networks").dump().find("file-service"), std::string::npos);
+  for (const auto& name : replicas) {
+    EXPECT_EQ(lb.at("depends_on").at(name).value("condition", ""), "service_healthy") << name;
+  }
+  size_t servers = 0;
+  for (size_t at = conf.find("\n    server "); at != std::string::npos;
+       at = conf.find("\n    server ", at + 1)) {
+    ++servers;
+  }
+  EXPECT_EQ(servers, replicas.size()) << "nginx.conf's upstream servers";
 }
 
 TEST_F(ComposeFile, DotEnvMakesItTheDefaultFile) {
