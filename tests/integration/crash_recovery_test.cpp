@@ -7,14 +7,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
-#include <mutex>
-#include <optional>
 #include <thread>
 
 #include "common/storage_census.h"
 #include "server_process.h"
 #include "test_client.h"
+#include "write_ledger.h"
 
 namespace fsvc::testing {
 namespace {
@@ -80,78 +78,35 @@ TEST(CrashRecoveryTest, SigkillMidUploadLeavesNothingPartial) {
 // Many concurrent writers (new files, overwrites, deletes), so that commits
 // travel in shared groups, and a SIGKILL at a random moment, several times
 // over: after each restart every acknowledged write is there with its exact
-// bytes, and blobs and rows match one to one. A write whose answer never
-// arrived may or may not have happened, so for those paths either state is
-// accepted (and then becomes the known one).
+// bytes (WriteLedger), and blobs and rows match one to one.
 TEST(CrashRecoveryTest, RepeatedKillsDuringConcurrentWrites) {
-  constexpr int kWriters = 16;
   TempDir dir;
   const std::string data = dir.path() + "/data";
-  struct PathState {
-    std::string acked;                   // sha256, or "" for absent
-    std::optional<std::string> pending;  // sent, answer not seen
-  };
-  std::map<std::string, PathState> states;
-  std::mutex mu;
-  size_t acknowledged_writes = 0;
+  WriteLedger ledger(16, [](int, int i) {
+    return std::string(1000 + (i * 7919) % 200000, static_cast<char>('a' + i % 26));
+  });
   double grouped_commits = 0;  // commits that shared a group with another
-  for (int round = 0; round < 6; ++round) {
+  constexpr int kKills = 6;
+  for (int round = 0; round <= kKills; ++round) {  // the last round only checks
     ServerProcess server({{}, {}, {}, data});
     ASSERT_TRUE(server.Start()) << server.Stderr();
     {
       auto c = server.Client();
-      for (auto& [path, st] : states) {
-        auto res = c->Get("/files/" + path);
-        ASSERT_TRUE(res);
-        const std::string found = res->status == 200 ? Sha256Hex(res->body) : "";
-        if (res->status != 200) {
-          EXPECT_EQ(res->status, 404) << path;
-        }
-        EXPECT_TRUE(found == st.acked || (st.pending && found == *st.pending))
-            << path << " in round " << round << ": found '" << found << "', acknowledged '"
-            << st.acked << "'";
-        st = {found, std::nullopt};
-      }
+      ledger.Verify(*c, "in round " + std::to_string(round));
       EXPECT_TRUE(ListFiles(data + "/tmp").empty());
-      std::vector<std::string> folders;
-      for (int w = 0; w < kWriters; ++w) folders.push_back("w" + std::to_string(w));
-      EXPECT_EQ(testutil::Census(data), CensusOfRows(*c, folders)) << "round " << round;
+      EXPECT_EQ(testutil::Census(data), CensusOfRows(*c, ledger.folders())) << "round " << round;
     }
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> writers;
-    for (int w = 0; w < kWriters; ++w) {
-      writers.emplace_back([&, w] {
-        auto c = server.Client(5);
-        for (int i = 0; !stop; ++i) {
-          const std::string path = "w" + std::to_string(w) + "/f" + std::to_string(i % 7);
-          const bool del = i % 5 == 4;
-          const std::string body(1000 + (i * 7919) % 200000, static_cast<char>('a' + i % 26));
-          const std::string next = del ? "" : Sha256Hex(body);
-          {
-            std::lock_guard lock(mu);
-            states[path].pending = next;
-          }
-          auto res = del ? c->Delete("/files/" + path)
-                         : c->Put("/files/" + path, body, "application/octet-stream");
-          const bool applied =
-              res && (res->status == 200 || res->status == 201 || (del && res->status == 404));
-          if (!applied) break;  // the server is gone: the answer is unknown
-          std::lock_guard lock(mu);
-          states[path] = {next, std::nullopt};
-          ++acknowledged_writes;
-        }
-      });
-    }
+    if (round == kKills) break;
+    ledger.Start(server);
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + 97 * round));
     if (auto metrics = server.Client()->Get("/metrics")) {
       grouped_commits += MetricValue(metrics->body, "fsvc_storage_commits_total") -
                          MetricValue(metrics->body, "fsvc_storage_commit_groups_total");
     }
     server.Stop(SIGKILL);
-    stop = true;
-    for (auto& t : writers) t.join();
+    ledger.Join();
   }
-  EXPECT_GT(acknowledged_writes, 50u);
+  EXPECT_GT(ledger.acknowledged(), 50u);
   EXPECT_GT(grouped_commits, 0) << "no two commits ever shared a group: group commit untested";
 }
 

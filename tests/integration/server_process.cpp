@@ -103,6 +103,7 @@ ServerProcess::~ServerProcess() {
 }
 
 bool ServerProcess::Start() {
+  port_ = 0;  // a restart must not report the previous run's port
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return false;
   std::vector<std::string> argv = options_.wrapper;
